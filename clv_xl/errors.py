@@ -1,0 +1,38 @@
+"""Errors that know which Excel error code a cell should show.
+
+The pure layers (``clv_xl.formula`` and ``clv_xl.models``) raise these; the Excel
+layer turns them into a short cell message such as
+``#NUM! churn_rate must be > 0 and <= 1 (got 1.5)``.
+"""
+
+
+class CLVError(ValueError):
+    """A problem with an input or a result; ``code`` is the matching Excel error."""
+
+    code = "#VALUE!"
+
+    def cell_message(self) -> str:
+        """The short text a spreadsheet cell shows for this error."""
+        return f"{self.code} {self}"
+
+
+class NumError(CLVError):
+    """A number outside its allowed range (Excel's ``#NUM!``)."""
+
+    code = "#NUM!"
+
+
+class DivZeroError(CLVError):
+    """A division by zero (Excel's ``#DIV/0!``)."""
+
+    code = "#DIV/0!"
+
+
+class ShapeError(CLVError):
+    """Ranges whose sizes do not fit together (Excel's ``#N/A``)."""
+
+    code = "#N/A"
+
+
+class FitError(NumError):
+    """A model fit that failed or did not converge."""
