@@ -1,0 +1,190 @@
+"""What Excel hands over, turned into numpy arrays, and results turned back into cells.
+
+Excel passes a single cell as a float, str, bool or ``None`` (blank), and a range
+as a 2-D list of those (xlwings with ``ndim=2``); whole numbers arrive as
+floats and dates as ``datetime``. This module coerces them, broadcasts ranges
+against each other the way Excel's array arithmetic does, evaluates a pure
+function element-wise (one bad row gives a message in that row only) and
+returns a plain value or a 2-D list that spills. It does not import xlwings,
+so the headless recalculation and the tests use it exactly as Excel does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import numpy as np
+
+from .errors import CLVError, ShapeError
+
+BLANK = ""
+
+
+def to_grid(value) -> np.ndarray:
+    """A 2-D object array of what Excel handed over (a 1-D list is a column)."""
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        return value.astype(object)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        rows = [row if isinstance(row, (list, tuple, np.ndarray)) else [row] for row in value]
+        if not rows or len({len(row) for row in rows}) != 1:
+            raise ShapeError("ranges must be rectangular")
+        grid = np.empty((len(rows), len(rows[0])), dtype=object)
+        grid[:] = [list(row) for row in rows]
+        return grid
+    grid = np.empty((1, 1), dtype=object)
+    grid[0, 0] = value
+    return grid
+
+
+def is_range(value) -> bool:
+    """True when Excel handed over more than one cell."""
+    return isinstance(value, (list, tuple, np.ndarray)) and to_grid(value).size > 1
+
+
+def is_blank(value) -> bool:
+    """A blank cell (``None``) or an empty string."""
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _number_or_message(name, value):
+    """``(number, None)`` for a numeric cell, else ``(nan, cell message)``."""
+    if is_blank(value):
+        return np.nan, BLANK
+    if isinstance(value, (bool, np.bool_, dt.date, dt.datetime)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        return np.nan, f"#VALUE! {name} must be a number (got {_show(value)})"
+    if not np.isfinite(value):
+        return np.nan, f"#NUM! {name} must be a finite number (got {value})"
+    return float(value), None
+
+
+def _show(value) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def numeric_grid(name, value):
+    """Coerce one argument to ``(floats, messages)``, two 2-D arrays.
+
+    ``messages`` holds ``None`` where the cell is a usable number, ``BLANK``
+    where it is blank and a ``#VALUE!``/``#NUM!`` text where it is not a number.
+    """
+    grid = to_grid(value)
+    floats = np.empty(grid.shape)
+    messages = np.empty(grid.shape, dtype=object)
+    for index, cell in np.ndenumerate(grid):
+        floats[index], messages[index] = _number_or_message(name, cell)
+    return floats, messages
+
+
+def broadcast_shape(grids: dict) -> tuple:
+    """The shape of the result, like Excel's array math; ``#N/A`` if sizes clash."""
+    try:
+        return np.broadcast_shapes(*(grid.shape for grid in grids.values()))
+    except ValueError:
+        sizes = ", ".join(
+            f"{name} is {grid.shape[0]}x{grid.shape[1]}"
+            for name, grid in grids.items()
+            if grid.size > 1
+        )
+        raise ShapeError(
+            f"ranges must have the same size, or be a single cell, row or column ({sizes})"
+        ) from None
+
+
+def evaluate(function, arguments: dict):
+    """Apply a pure vectorised ``function`` to Excel arguments, cell by cell.
+
+    Parameters
+    ----------
+    function : callable
+        Pure function of numbers or arrays, called with keyword arguments.
+    arguments : dict
+        Argument name -> what Excel handed over (scalar or 2-D list).
+
+    Returns
+    -------
+    float, str or list of list
+        A single value when every argument is a single cell, else a 2-D list
+        of the broadcast shape holding numbers, ``""`` for blanks and a
+        ``#CODE! message`` for each cell that cannot be computed.
+    """
+    floats, messages = {}, {}
+    for name, value in arguments.items():
+        floats[name], messages[name] = numeric_grid(name, value)
+    shape = broadcast_shape(floats)
+    floats = {name: np.broadcast_to(grid, shape) for name, grid in floats.items()}
+    first_message = _first_message([np.broadcast_to(m, shape) for m in messages.values()])
+    ok = np.equal(first_message, None)
+    output = first_message.copy()
+    output[ok] = _compute(function, {name: grid[ok] for name, grid in floats.items()})
+    return from_grid(output, any(is_range(value) for value in arguments.values()))
+
+
+def _first_message(message_grids):
+    """Per cell, the first argument's blank or error message (``None`` if all fine)."""
+    result = np.full(message_grids[0].shape, None, dtype=object)
+    for grid in reversed(message_grids):
+        has_message = np.not_equal(grid, None)
+        result[has_message] = grid[has_message]
+    return result
+
+
+def _compute(function, columns: dict):
+    """Evaluate on 1-D columns; if one element is bad, fall back to cell by cell."""
+    try:
+        return _finite_or_message(np.atleast_1d(function(**columns)))
+    except CLVError:
+        return [_compute_one(function, {k: v[i] for k, v in columns.items()})
+                for i in range(_length(columns))]
+
+
+def _length(columns):
+    return len(next(iter(columns.values()))) if columns else 0
+
+
+def _compute_one(function, scalars):
+    try:
+        return _finite_or_message(np.atleast_1d(function(**scalars)))[0]
+    except CLVError as error:
+        return error.cell_message()
+
+
+def _finite_or_message(values):
+    output = np.asarray(values, dtype=object)
+    finite = np.isfinite(np.asarray(values, dtype=float))
+    output[~finite] = "#NUM! the result is not a finite number"
+    return output
+
+
+def from_grid(grid: np.ndarray, as_range: bool):
+    """A 2-D list (``as_range``) or the single value, in plain Python types."""
+    cells = [[_plain(cell) for cell in row] for row in grid]
+    return cells if as_range else cells[0][0]
+
+
+def _plain(cell):
+    if isinstance(cell, (np.floating, np.integer)):
+        return float(cell)
+    return cell
+
+
+def excel_errors(function):
+    """Return a cell message instead of raising: ``#CODE! what went wrong``.
+
+    A :class:`CLVError` shows its own message; anything unexpected shows
+    ``#VALUE!`` with the error's text, never a traceback.
+    """
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except CLVError as error:
+            return error.cell_message()
+        except Exception as error:  # noqa: BLE001 - a cell must never show a traceback
+            return f"#VALUE! {type(error).__name__}: {error}"
+
+    return guarded

@@ -1,0 +1,467 @@
+"""The CLV formula module: pure, vectorised customer-lifetime-value math.
+
+Every function takes numbers or numpy arrays (broadcast against each other like
+Excel's array arithmetic) and returns a float or an array of the broadcast
+shape. Nothing here knows about Excel: blanks, text and cell messages are the
+business of :mod:`clv_xl.udfs`. Bad values raise a :class:`~clv_xl.errors.CLVError`
+whose message names the argument, the value received and what is allowed.
+
+Conventions, shared by all functions
+------------------------------------
+* Rates (margin, churn, retention, discount) are fractions: 20% is 0.2.
+* Time unit: whatever period the caller uses (week, month, quarter, year);
+  every "per period" argument and the discount rate must use the same one.
+* Timing: one payment at the *start* of each period, the first one
+  undiscounted (an annuity-due). The first purchase counts.
+* Survival in the revenue (churn) method is geometric with retention
+  ``1 - churn``: a customer pays in period 0 and is still there in period
+  ``t`` with probability ``(1 - churn) ** t``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DivZeroError, NumError, ShapeError
+
+DEFAULT_THREE_TIER_LABELS = ("High", "Medium", "Low")
+MIN_TIERS, MAX_TIERS = 2, 10
+
+
+# --- validation -----------------------------------------------------------
+
+
+def _as_float(name, value):
+    """Return ``value`` as a float array, raising #NUM! for NaN or infinity."""
+    array = np.asarray(value, dtype=float)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise NumError(f"{name} must be a finite number (got {_first(array, bad)})")
+    return array
+
+
+def _first(array, bad):
+    """The first offending value of ``array`` where ``bad`` holds, for messages."""
+    array, bad = np.broadcast_arrays(array, bad)
+    return f"{array[bad].flat[0]:g}"
+
+
+def _check(name, array, bad, allowed):
+    """Raise #NUM! naming the first element of ``array`` that is ``bad``."""
+    bad = np.asarray(bad)
+    if bad.any():
+        raise NumError(f"{name} must be {allowed} (got {_first(array, bad)})")
+
+
+def _non_negative(name, value):
+    array = _as_float(name, value)
+    _check(name, array, array < 0, ">= 0")
+    return array
+
+
+def _fraction(name, value):
+    """A rate between 0 and 1 inclusive; 30 instead of 0.3 is the classic slip."""
+    array = _as_float(name, value)
+    _check(name, array, (array < 0) | (array > 1), "between 0 and 1, e.g. 30% or 0.3")
+    return array
+
+
+def _discount(value):
+    array = _as_float("discount_rate", value)
+    bad = (array < 0) | (array >= 1)
+    _check("discount_rate", array, bad, ">= 0 and < 1 per period, e.g. 10% or 0.1")
+    return array
+
+
+def _churn(value, allow_zero=False):
+    array = _as_float("churn_rate", value)
+    if allow_zero:
+        _check("churn_rate", array, (array < 0) | (array > 1), ">= 0 and <= 1")
+    else:
+        _check("churn_rate", array, (array <= 0) | (array > 1), "> 0 and <= 1")
+    return array
+
+
+def _result(array):
+    """Return a 0-d result as a plain float, anything else unchanged."""
+    return float(array) if np.ndim(array) == 0 else array
+
+
+# --- discounting ------------------------------------------------------------
+
+
+def annuity_factor(periods, discount_rate=0.0):
+    """Present value of 1 paid at the start of each period for ``periods`` periods.
+
+    ``sum(1 / (1 + d) ** t for t in range(n))`` for a whole number ``n``; the
+    closed form ``(1 - (1 + d) ** -n) * (1 + d) / d`` extends it smoothly to a
+    fractional number of periods, and equals ``n`` at ``d = 0``.
+
+    Parameters
+    ----------
+    periods : float or array
+        Number of payments (periods), >= 0.
+    discount_rate : float or array
+        Discount rate per period, a fraction >= 0 and < 1.
+
+    Returns
+    -------
+    float or ndarray
+        The annuity-due factor, in units of "one period's payment".
+    """
+    n = _non_negative("periods", periods)
+    d = _discount(discount_rate)
+    log_growth = np.log1p(d)
+    # -expm1(-n log(1+d)) / (d / (1+d)) is accurate for tiny d; at d = 0 the limit is n.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = -np.expm1(-n * log_growth) * (1.0 + d) / d
+    return _result(np.where(d == 0, n, factor))
+
+
+# --- closed-form CLV methods --------------------------------------------------
+
+
+def clv_average(
+    avg_purchase_value,
+    purchases_per_period,
+    lifespan_periods,
+    margin=1.0,
+    acquisition_cost=0.0,
+    discount_rate=0.0,
+):
+    """Customer lifetime value by the average-lifetime method.
+
+    ``value per period = avg_purchase_value * purchases_per_period * margin``,
+    received at the start of each period for ``lifespan_periods`` periods and
+    discounted at ``discount_rate`` per period (the first period undiscounted),
+    minus ``acquisition_cost``. With ``margin = 1`` this is the classic revenue
+    CLV (EUR 50 x 6 purchases a year x 3 years = EUR 900); with a margin it is
+    the "extended" (profit) method.
+
+    Parameters
+    ----------
+    avg_purchase_value : float or array
+        Average order value, in money, >= 0.
+    purchases_per_period : float or array
+        Purchases per period, >= 0 (the first purchase counts).
+    lifespan_periods : float or array
+        Customer lifespan in the same periods, >= 0; fractions allowed.
+    margin : float or array, default 1
+        Gross margin as a fraction between 0 and 1.
+    acquisition_cost : float or array, default 0
+        One-off cost to win the customer, paid now, >= 0.
+    discount_rate : float or array, default 0
+        Discount rate per period, a fraction >= 0 and < 1.
+
+    Returns
+    -------
+    float or ndarray
+        CLV in money, net of acquisition cost.
+    """
+    value = _non_negative("avg_purchase_value", avg_purchase_value)
+    frequency = _non_negative("purchases_per_period", purchases_per_period)
+    lifespan = _non_negative("lifespan_periods", lifespan_periods)
+    margin = _fraction("margin", margin)
+    cost = _non_negative("acquisition_cost", acquisition_cost)
+    factor = annuity_factor(lifespan, discount_rate)
+    return _result(value * frequency * margin * factor - cost)
+
+
+def clv_churn(
+    revenue_per_period, margin, churn_rate, discount_rate=0.0, acquisition_cost=0.0
+):
+    """Customer lifetime value from revenue, margin and churn (the revenue method).
+
+    The customer pays ``revenue_per_period * margin`` at the start of every
+    period while still a customer; survival is geometric with retention
+    ``1 - churn_rate``. Summing ``m * ((1 - c) / (1 + d)) ** t`` over
+    ``t = 0, 1, ...`` gives ``m * (1 + d) / (d + c)``, which is ``m / c`` at
+    ``d = 0``. Retention 80% and discount 12% give a margin multiple of 3.5.
+
+    Parameters
+    ----------
+    revenue_per_period : float or array
+        Revenue per customer per period, >= 0.
+    margin : float or array
+        Gross margin as a fraction between 0 and 1.
+    churn_rate : float or array
+        Share of customers lost per period, > 0 and <= 1.
+    discount_rate : float or array, default 0
+        Discount rate per period, a fraction >= 0 and < 1.
+    acquisition_cost : float or array, default 0
+        One-off cost to win the customer, paid now, >= 0.
+
+    Returns
+    -------
+    float or ndarray
+        CLV in money, net of acquisition cost.
+    """
+    revenue = _non_negative("revenue_per_period", revenue_per_period)
+    margin = _fraction("margin", margin)
+    churn = _churn(churn_rate)
+    discount = _discount(discount_rate)
+    cost = _non_negative("acquisition_cost", acquisition_cost)
+    return _result(revenue * margin * (1.0 + discount) / (discount + churn) - cost)
+
+
+def clv_net(revenue, acquisition_cost, service_cost=0.0):
+    """Net customer value: revenue minus acquisition cost minus service cost.
+
+    Parameters
+    ----------
+    revenue : float or array
+        Revenue from the customer over the period considered (any sign).
+    acquisition_cost : float or array
+        Cost to win the customer, >= 0.
+    service_cost : float or array, default 0
+        Cost to serve the customer over the same period, >= 0.
+
+    Returns
+    -------
+    float or ndarray
+        Net value in money (undiscounted).
+    """
+    revenue = _as_float("revenue", revenue)
+    acquisition = _non_negative("acquisition_cost", acquisition_cost)
+    service = _non_negative("service_cost", service_cost)
+    return _result(revenue - acquisition - service)
+
+
+# --- churn, retention, lifespan ------------------------------------------------
+
+
+def churn_rate(customers_start, customers_end, new_customers=0.0):
+    """Share of the customers you had at the start of a period that you lost in it.
+
+    ``(customers_start + new_customers - customers_end) / customers_start``.
+
+    Parameters
+    ----------
+    customers_start : float or array
+        Customers at the start of the period, > 0.
+    customers_end : float or array
+        Customers at the end of the period, >= 0.
+    new_customers : float or array, default 0
+        Customers won during the period, >= 0.
+
+    Returns
+    -------
+    float or ndarray
+        Churn rate per period, a fraction between 0 and 1.
+    """
+    start = _non_negative("customers_start", customers_start)
+    if (start == 0).any():
+        raise DivZeroError("customers_start must be > 0 (got 0)")
+    end = _non_negative("customers_end", customers_end)
+    new = _non_negative("new_customers", new_customers)
+    lost = start + new - end
+    _check("customers_end", end, lost < 0, "<= customers_start + new_customers")
+    _check(
+        "customers lost (start + new - end)",
+        lost,
+        lost > start,
+        "<= customers_start; check customers_end and new_customers",
+    )
+    return _result(lost / start)
+
+
+def retention_rate(churn_rate):
+    """Share of customers kept per period: ``1 - churn_rate``.
+
+    Parameters
+    ----------
+    churn_rate : float or array
+        Churn per period, >= 0 and <= 1.
+
+    Returns
+    -------
+    float or ndarray
+        Retention per period, a fraction.
+    """
+    return _result(1.0 - _churn(churn_rate, allow_zero=True))
+
+
+def expected_lifespan(churn_rate):
+    """Average customer lifespan in periods: ``1 / churn_rate``.
+
+    The mean of a geometric lifetime that counts the first period: a customer
+    who churns with probability ``c`` each period stays ``1 / c`` periods.
+
+    Parameters
+    ----------
+    churn_rate : float or array
+        Churn per period, > 0 and <= 1.
+
+    Returns
+    -------
+    float or ndarray
+        Expected lifespan in the same periods as the churn rate.
+    """
+    return _result(1.0 / _churn(churn_rate))
+
+
+# --- acquisition economics ------------------------------------------------------
+
+
+def cac_ratio(clv, acquisition_cost):
+    """CLV:CAC ratio, how many times a customer pays back the cost of winning them.
+
+    Use the CLV *before* acquisition cost (``acquisition_cost = 0`` in
+    :func:`clv_average` or :func:`clv_churn`). A ratio of 3 or more is the usual
+    rule of thumb for a healthy business.
+
+    Parameters
+    ----------
+    clv : float or array
+        Customer lifetime value in money (any sign).
+    acquisition_cost : float or array
+        Customer acquisition cost (CAC) in money, > 0.
+
+    Returns
+    -------
+    float or ndarray
+        The ratio ``clv / acquisition_cost``.
+    """
+    value = _as_float("clv", clv)
+    cost = _non_negative("acquisition_cost", acquisition_cost)
+    if (cost == 0).any():
+        raise DivZeroError("acquisition_cost must be > 0 (got 0)")
+    return _result(value / cost)
+
+
+def cac_payback(acquisition_cost, margin_per_period):
+    """Periods of margin needed to earn back the cost of winning a customer.
+
+    ``acquisition_cost / margin_per_period``, undiscounted and fractional
+    (2.5 means the cost is earned back halfway through the third period;
+    round up for whole periods).
+
+    Parameters
+    ----------
+    acquisition_cost : float or array
+        Customer acquisition cost in money, >= 0.
+    margin_per_period : float or array
+        Gross margin the customer brings per period, in money, > 0.
+
+    Returns
+    -------
+    float or ndarray
+        Payback time in the periods of ``margin_per_period``.
+    """
+    cost = _non_negative("acquisition_cost", acquisition_cost)
+    margin = _as_float("margin_per_period", margin_per_period)
+    if (margin == 0).any():
+        raise DivZeroError("margin_per_period must be > 0 (got 0); it never pays back")
+    _check("margin_per_period", margin, margin < 0, "> 0")
+    return _result(cost / margin)
+
+
+# --- segmentation ---------------------------------------------------------------
+
+
+def tier_index(values, tiers=3):
+    """Tier of each value, 0 for the highest tier; -1 where a value is NaN (blank).
+
+    Parameters
+    ----------
+    values : array
+        CLV (or any score) per customer; NaN marks a blank.
+    tiers : int or array
+        Either a whole number ``n`` from 2 to 10: values are ranked and cut into
+        ``n`` tiers of (near) equal size, highest first, equal values always in
+        the same tier. Or an array of strictly ascending thresholds: a value
+        >= the highest threshold is in the top tier, one below the lowest in
+        the bottom tier (``len(thresholds) + 1`` tiers).
+
+    Returns
+    -------
+    ndarray of int
+        Tier numbers, same shape as ``values``.
+    """
+    values = np.asarray(values, dtype=float)
+    if np.ndim(tiers) == 0:
+        index = _rank_tiers(values, _tier_count(tiers))
+    else:
+        index = _threshold_tiers(values, _thresholds(tiers))
+    return np.where(np.isnan(values), -1, index)
+
+
+def tier_count(tiers):
+    """Number of tiers that ``tiers`` (a count or an array of thresholds) describes."""
+    if np.ndim(tiers) == 0:
+        return _tier_count(tiers)
+    return len(_thresholds(tiers)) + 1
+
+
+def _tier_count(tiers):
+    count = float(tiers)
+    if count != int(count) or not MIN_TIERS <= count <= MAX_TIERS:
+        raise NumError(
+            f"tiers must be a whole number from {MIN_TIERS} to {MAX_TIERS} "
+            f"or a range of thresholds (got {count:g})"
+        )
+    return int(count)
+
+
+def _thresholds(tiers):
+    thresholds = _as_float("tiers", np.ravel(tiers))
+    if len(thresholds) + 1 > MAX_TIERS:
+        raise NumError(f"tiers must hold at most {MAX_TIERS - 1} thresholds (got {len(thresholds)})")
+    steps = np.diff(thresholds)
+    if (steps <= 0).any():
+        raise NumError("tiers thresholds must be strictly ascending (got "
+                       + ", ".join(f"{t:g}" for t in thresholds) + ")")
+    return thresholds
+
+
+def _rank_tiers(values, count):
+    """Cut ranked values into ``count`` near-equal tiers; ties share a tier."""
+    valid = values[~np.isnan(values)]
+    ordered = np.sort(valid)[::-1]
+    # Number of valid values strictly greater than each value ("min" rank, descending).
+    higher = len(ordered) - np.searchsorted(ordered[::-1], values, side="right")
+    size = max(len(ordered), 1)
+    return np.minimum(higher * count // size, count - 1)
+
+
+def _threshold_tiers(values, thresholds):
+    return len(thresholds) - np.searchsorted(thresholds, values, side="right")
+
+
+def tier_labels(count, labels=None):
+    """Labels of ``count`` tiers, highest first.
+
+    "High", "Medium", "Low" for three tiers, otherwise "Tier 1" (highest) ..
+    "Tier n"; ``labels`` overrides them and must hold exactly ``count`` names.
+    """
+    if labels is None:
+        if count == len(DEFAULT_THREE_TIER_LABELS):
+            return list(DEFAULT_THREE_TIER_LABELS)
+        return [f"Tier {number}" for number in range(1, count + 1)]
+    labels = [str(label) for label in labels]
+    if len(labels) != count:
+        raise ShapeError(f"labels must hold {count} names, one per tier (got {len(labels)})")
+    return labels
+
+
+def segment(values, tiers=3, labels=None):
+    """Label each customer with a value tier (e.g. High / Medium / Low CLV).
+
+    Parameters
+    ----------
+    values : array
+        CLV per customer; NaN marks a blank and gives an empty label.
+    tiers : int or array, default 3
+        Number of equal-size tiers (2-10) or ascending thresholds, as in
+        :func:`tier_index`.
+    labels : sequence of str, optional
+        One name per tier, highest first.
+
+    Returns
+    -------
+    ndarray of str
+        The tier label of each value ("" for blanks), same shape as ``values``.
+    """
+    index = tier_index(values, tiers)
+    names = np.array(tier_labels(tier_count(tiers), labels) + [""], dtype=object)
+    return names[index]
