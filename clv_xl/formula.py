@@ -21,6 +21,7 @@ Conventions, shared by all functions
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import exprel
 
 from .errors import DivZeroError, NumError, ShapeError
 
@@ -112,10 +113,10 @@ def annuity_factor(periods, discount_rate=0.0):
     n = _non_negative("periods", periods)
     d = _discount(discount_rate)
     log_growth = np.log1p(d)
-    # -expm1(-n log(1+d)) / (d / (1+d)) is accurate for tiny d; at d = 0 the limit is n.
+    # (1 - (1+d)^-n) / d written with exprel(x) = expm1(x) / x, exact down to d = 0.
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = -np.expm1(-n * log_growth) * (1.0 + d) / d
-    return _result(np.where(d == 0, n, factor))
+        log_growth_per_rate = np.where(d == 0, 1.0, log_growth / d)
+    return _result(n * (1.0 + d) * log_growth_per_rate * exprel(-n * log_growth))
 
 
 # --- closed-form CLV methods --------------------------------------------------

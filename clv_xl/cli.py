@@ -1,0 +1,42 @@
+"""The ``clv-xl`` command: worked examples, template build and headless recalculation."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import examples
+
+
+def print_examples() -> int:
+    """Print every worked example through the CLV_* functions; 1 if any fails."""
+    from .udfs import FUNCTIONS
+
+    failures = 0
+    for example in examples.WORKED_EXAMPLES:
+        result = examples.compute(example, FUNCTIONS)
+        ok = examples.passes(result, example.expected)
+        failures += not ok
+        shown = f"{result:,.2f}" if isinstance(result, float) else str(result)
+        print(f"{'PASS' if ok else 'FAIL'}  {example.function:<10} {shown:>10} "
+              f"(stated {example.expected:,.2f} {example.unit})  {example.title}")
+    print(f"{len(examples.WORKED_EXAMPLES) - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clv-xl", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("examples", help="print the worked examples computed by the CLV_* functions")
+    return parser
+
+
+def main(argv=None) -> int:
+    arguments = build_parser().parse_args(argv)
+    if arguments.command == "examples":
+        return print_examples()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
