@@ -1,0 +1,55 @@
+"""Input checks shared by the model modules.
+
+Every check raises a :mod:`clv_xl.errors` exception whose message names the
+argument, the value received and what is allowed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from clv_xl.errors import CLVError, NumError, ShapeError
+
+
+def float_array(name: str, value) -> np.ndarray:
+    """``value`` as a float array of finite numbers."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CLVError(f"{name} must contain numbers only (got {_short(value)})") from None
+    if not np.all(np.isfinite(array)):
+        bad = array[~np.isfinite(array)].flat[0]
+        raise NumError(f"{name} must contain finite numbers only (got {bad})")
+    return array
+
+
+def require(name: str, array: np.ndarray, ok: np.ndarray, allowed: str) -> None:
+    """Raise ``NumError`` naming the first value of ``array`` where ``ok`` is False."""
+    ok = np.broadcast_to(ok, np.shape(array))
+    if not np.all(ok):
+        bad = np.asarray(array)[~ok].flat[0]
+        raise NumError(f"{name} must be {allowed} (got {bad:g})")
+
+
+def scalar(name: str, value) -> float:
+    """``value`` as one finite float; a range of several cells is a ``ShapeError``."""
+    array = float_array(name, value)
+    if array.size != 1:
+        raise ShapeError(f"{name} must be a single number (got {array.size} values)")
+    return float(array.reshape(-1)[0])
+
+
+def broadcast(**arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Broadcast the named arrays together or raise ``ShapeError`` naming them."""
+    try:
+        return tuple(np.broadcast_arrays(*arrays.values()))
+    except ValueError:
+        sizes = ", ".join(f"{name} {np.shape(a)}" for name, a in arrays.items())
+        raise ShapeError(
+            f"ranges must have the same size or be single values (got {sizes})"
+        ) from None
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

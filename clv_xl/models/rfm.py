@@ -1,0 +1,241 @@
+"""Transactions to customer summaries: RFM (frequency, recency, T, monetary) and cohorts.
+
+Conventions (the ones of Fader, Hardie & Lee 2005, "Counting Your Customers the
+Easy Way", Marketing Science 24(2), and of their CDNOW summary file):
+
+* Purchases are counted per *day*: several lines of one customer on one day are
+  one purchase whose amount is their sum. Times of day are ignored.
+* The first purchase day starts the customer's clock (time 0) and is *not* a
+  repeat purchase: it is excluded from ``frequency`` and from ``monetary``.
+* ``as_of`` is the end of the observation (calibration) period. Purchases on
+  the ``as_of`` day count; later ones are ignored. Times are whole-day
+  differences of dates, so ``T`` runs from the first purchase day to the
+  ``as_of`` day (the "calibration end" of the papers): with first purchase
+  1997-01-01 and as_of 1997-09-30, T = 272 days = 38.86 weeks, exactly the
+  published CDNOW summary.
+* Time units (``time_unit``): "D" days, "W" weeks of 7 days, "M" months of
+  365.25/12 days, "Y" years of 365.25 days. There are no 30-day months.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clv_xl.errors import CLVError, ShapeError
+from clv_xl.models._checks import float_array
+
+DAYS_PER_UNIT = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0, "Y": 365.25}
+
+
+def days_per_unit(time_unit: str) -> float:
+    """Length of one ``time_unit`` ("D", "W", "M" or "Y") in days."""
+    try:
+        return DAYS_PER_UNIT[str(time_unit).upper()]
+    except KeyError:
+        raise CLVError(
+            f"time_unit must be one of D, W, M, Y (got {time_unit!r})"
+        ) from None
+
+
+def rfm_summary(
+    customer_ids, dates, amounts=None, *, as_of=None, time_unit: str = "W"
+) -> pd.DataFrame:
+    """Summarise a transaction log into one row per customer.
+
+    Parameters
+    ----------
+    customer_ids : array-like
+        Customer of each transaction line (any hashable values, no blanks).
+    dates : array-like of datetime-like
+        Date of each line (datetimes, ``datetime64`` or ISO date strings).
+    amounts : array-like of float, optional
+        Spend of each line; without it ``monetary`` is 0.
+    as_of : datetime-like, optional
+        End of the observation (calibration) period; lines after it are
+        ignored. Defaults to the last date in the data.
+    time_unit : {"D", "W", "M", "Y"}
+        Unit of ``recency`` and ``T`` (see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (sorted), columns:
+
+        * ``frequency`` (int): number of repeat purchase days (first excluded).
+        * ``recency`` (float): time from first to last purchase day.
+        * ``T`` (float): time from first purchase day to ``as_of``.
+        * ``monetary`` (float): mean spend per repeat purchase day (first
+          purchase excluded); 0 when ``frequency`` is 0.
+
+    Raises
+    ------
+    ShapeError
+        If the columns have different lengths.
+    CLVError
+        For blank ids or dates, or when no purchase is on or before ``as_of``.
+    """
+    unit_days = days_per_unit(time_unit)
+    log = _Transactions.build(customer_ids, dates, amounts, as_of)
+    day_key, day_amount = _merge_same_day(log)
+    width = log.span
+    customer = day_key // width
+    day = day_key % width
+    is_first = np.r_[True, customer[1:] != customer[:-1]]
+    is_last = np.r_[is_first[1:], True]
+    n_customers = len(log.customers)
+    repeat_days = np.bincount(customer, minlength=n_customers) - 1
+    repeat_spend = np.bincount(
+        customer, weights=np.where(is_first, 0.0, day_amount), minlength=n_customers
+    )
+    first_day = day[is_first]
+    summary = pd.DataFrame(
+        {
+            "frequency": repeat_days,
+            "recency": (day[is_last] - first_day) / unit_days,
+            "T": (log.as_of_day - first_day) / unit_days,
+            "monetary": np.divide(
+                repeat_spend, repeat_days, out=np.zeros(n_customers), where=repeat_days > 0
+            ),
+        },
+        index=pd.Index(log.customers, name="customer_id"),
+    )
+    return summary
+
+
+def cohort_table(customer_ids, dates, *, period: str = "M", as_of=None) -> pd.DataFrame:
+    """Share of each acquisition cohort that buys in each later period.
+
+    Parameters
+    ----------
+    customer_ids, dates : array-like
+        One value per transaction line, as for :func:`rfm_summary`.
+    period : {"D", "W", "M", "Y"}
+        Calendar period: day, week (Monday to Sunday), calendar month or
+        calendar year.
+    as_of : datetime-like, optional
+        Last observed day; lines after it are ignored. Defaults to the last date.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cohort, indexed by the first day of the acquisition period
+        (the period of the customer's first purchase). Column ``k`` is the share
+        of the cohort that bought at least once in the ``k``-th period after
+        acquisition; column 0 is 1.0 (the first purchase counts there). Periods
+        not yet observed at ``as_of`` are NaN (a 0 means observed, no buyer).
+    """
+    period = str(period).upper()
+    days_per_unit(period)
+    log = _Transactions.build(customer_ids, dates, None, as_of)
+    period_of_line = _calendar_period(log.first_day + log.days, period)
+    first_period = np.full(len(log.customers), np.iinfo(np.int64).max)
+    np.minimum.at(first_period, log.codes, period_of_line)
+    cohort = first_period[log.codes]
+    since = period_of_line - cohort
+    pairs = pd.DataFrame({"customer": log.codes, "cohort": cohort, "since": since})
+    last_period = _calendar_period(np.array([log.first_day + log.as_of_day]), period)[0]
+    buyers = pairs.drop_duplicates().groupby(["cohort", "since"]).size().unstack(fill_value=0)
+    buyers = buyers.reindex(columns=range(last_period - buyers.index.min() + 1), fill_value=0)
+    cohort_size = pd.Series(first_period).value_counts().reindex(buyers.index)
+    share = buyers.div(cohort_size, axis=0).astype(float)
+    unobserved = share.columns.to_numpy()[None, :] > (last_period - share.index.to_numpy())[:, None]
+    share = share.mask(unobserved)
+    share.index = pd.Index(_period_start(share.index.to_numpy(), period), name="cohort")
+    share.columns = pd.Index(share.columns.to_numpy(), name="periods_since_acquisition")
+    return share
+
+
+class _Transactions:
+    """Validated transaction lines: integer customer codes and day numbers."""
+
+    def __init__(self, codes, customers, days, amounts, first_day, as_of_day):
+        self.codes = codes  # int64 code of each line's customer
+        self.customers = customers  # the distinct customer ids, sorted
+        self.days = days  # int64 days since first_day (the earliest date)
+        self.amounts = amounts  # float amounts, or None
+        self.first_day = first_day  # days since 1970-01-01 of the earliest date
+        self.as_of_day = as_of_day  # as_of in days since first_day
+        self.span = int(days.max()) + 1 if len(days) else 1
+
+    @classmethod
+    def build(cls, customer_ids, dates, amounts, as_of) -> "_Transactions":
+        ids = pd.Series(np.asarray(customer_ids).reshape(-1))
+        day_numbers = _day_numbers("dates", dates)
+        if len(ids) != len(day_numbers):
+            raise ShapeError(
+                f"customer_ids and dates must have the same length (got {len(ids)} and {len(day_numbers)})"
+            )
+        if amounts is not None:
+            amounts = float_array("amounts", amounts).reshape(-1)
+            if len(amounts) != len(day_numbers):
+                raise ShapeError(
+                    f"amounts must have one value per date (got {len(amounts)} amounts and {len(day_numbers)} dates)"
+                )
+        if ids.isna().any():
+            raise CLVError(f"customer_ids must not be blank (row {int(np.argmax(ids.isna().to_numpy())) + 1} is)")
+        if len(day_numbers) == 0:
+            raise CLVError("the transaction log is empty (got 0 rows)")
+        as_of_day = day_numbers.max() if as_of is None else _day_numbers("as_of", [as_of])[0]
+        keep = day_numbers <= as_of_day
+        if not keep.any():
+            raise CLVError(f"no purchase is on or before as_of (got as_of {as_of}); use a later as_of")
+        if not keep.all():
+            ids, day_numbers = ids[keep], day_numbers[keep]
+            amounts = None if amounts is None else amounts[keep]
+        codes, customers = pd.factorize(ids, sort=True)
+        first_day = int(day_numbers.min())
+        return cls(codes.astype(np.int64), np.asarray(customers), day_numbers - first_day,
+                   amounts, first_day, int(as_of_day) - first_day)
+
+
+def _day_numbers(name: str, dates) -> np.ndarray:
+    """Dates as int64 days since 1970-01-01 (time of day dropped)."""
+    values = np.asarray(dates)
+    if values.dtype.kind in "iufb":
+        raise CLVError(
+            f"{name} must be dates, not numbers (got {values.reshape(-1)[0]!r}); "
+            "convert spreadsheet serial numbers to dates first"
+        )
+    try:
+        parsed = pd.to_datetime(pd.Series(values.reshape(-1)))
+    except (ValueError, TypeError) as exc:
+        raise CLVError(f"{name} must be dates ({exc})") from None
+    if parsed.isna().any():
+        row = int(np.argmax(parsed.isna().to_numpy())) + 1
+        raise CLVError(f"{name} must not be blank (row {row} is)")
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _merge_same_day(log: _Transactions) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (customer, day) keys, sorted, with the summed amount of each."""
+    key = log.codes * log.span + log.days
+    day_key, line_to_day = np.unique(key, return_inverse=True)
+    amounts = log.amounts if log.amounts is not None else np.zeros(len(key))
+    return day_key, np.bincount(line_to_day, weights=amounts, minlength=len(day_key))
+
+
+def _calendar_period(day_numbers: np.ndarray, period: str) -> np.ndarray:
+    """Calendar period number of each day (days since 1970-01-01)."""
+    if period == "D":
+        return day_numbers.astype(np.int64)
+    if period == "W":  # 1970-01-01 was a Thursday: shift so weeks start on Monday
+        return (day_numbers.astype(np.int64) + 3) // 7
+    unit = "datetime64[M]" if period == "M" else "datetime64[Y]"
+    return day_numbers.astype("datetime64[D]").astype(unit).astype(np.int64)
+
+
+def _period_start(period_numbers: np.ndarray, period: str) -> pd.DatetimeIndex:
+    """First day of each calendar period number."""
+    numbers = period_numbers.astype(np.int64)
+    if period == "D":
+        starts = numbers.astype("datetime64[D]")
+    elif period == "W":
+        starts = (numbers * 7 - 3).astype("datetime64[D]")
+    elif period == "M":
+        starts = numbers.astype("datetime64[M]")
+    else:
+        starts = numbers.astype("datetime64[Y]")
+    return pd.DatetimeIndex(starts.astype("datetime64[ns]"))
