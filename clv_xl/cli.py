@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clv-xl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("examples", help="print the worked examples computed by the CLV_* functions")
+    commands.add_parser("reference", help="print the function reference as a Markdown table")
     return parser
 
 
@@ -35,6 +36,11 @@ def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
     if arguments.command == "examples":
         return print_examples()
+    if arguments.command == "reference":
+        from .reference import markdown_table
+
+        print(markdown_table())
+        return 0
     return 2
 
 

@@ -77,7 +77,9 @@ def CLV_AVG(
     """Customer lifetime value: average purchase x purchases per period x lifespan.
 
     One payment at the start of each period, the first undiscounted; the first
-    purchase counts. EUR 50 x 6 a year x 3 years = EUR 900.
+    purchase counts.
+
+    Example: =CLV_AVG(50, 6, 3) gives 900.
 
     Parameters
     ----------
@@ -106,6 +108,8 @@ def CLV_CHURN(
     Payments at the start of each period while the customer stays; with a
     discount rate d the value is revenue x margin x (1 + d) / (d + churn).
 
+    Example: =CLV_CHURN(100, 30%, 5%) gives 600.
+
     Parameters
     ----------
     revenue_per_period
@@ -125,6 +129,8 @@ def CLV_CHURN(
 @excel_function
 def CLV_NET(revenue, acquisition_cost, service_cost=0.0):
     """Net customer value: revenue minus acquisition cost minus service cost.
+
+    Example: =CLV_NET(1000, 200, 150) gives 650.
 
     Parameters
     ----------
@@ -147,6 +153,8 @@ def CLV_CHURN_RATE(customers_start, customers_end, new_customers=0.0):
 
     (customers_start + new_customers - customers_end) / customers_start.
 
+    Example: =CLV_CHURN_RATE(100, 90, 10) gives 0.2.
+
     Parameters
     ----------
     customers_start
@@ -163,6 +171,8 @@ def CLV_CHURN_RATE(customers_start, customers_end, new_customers=0.0):
 def CLV_RETENTION(churn_rate):
     """Retention rate: share of customers you keep each period (1 - churn).
 
+    Example: =CLV_RETENTION(20%) gives 0.8.
+
     Parameters
     ----------
     churn_rate
@@ -174,6 +184,8 @@ def CLV_RETENTION(churn_rate):
 @excel_function
 def CLV_LIFESPAN(churn_rate):
     """Average customer lifespan in periods: 1 / churn rate.
+
+    Example: =CLV_LIFESPAN(20%) gives 5.
 
     Parameters
     ----------
@@ -190,6 +202,8 @@ def CLV_LIFESPAN(churn_rate):
 def CLV_CAC_RATIO(clv, acquisition_cost):
     """CLV:CAC ratio: how many times a customer pays back what it cost to win them.
 
+    Example: =CLV_CAC_RATIO(900, 300) gives 3.
+
     Parameters
     ----------
     clv
@@ -203,6 +217,8 @@ def CLV_CAC_RATIO(clv, acquisition_cost):
 @excel_function
 def CLV_PAYBACK(acquisition_cost, margin_per_period):
     """CAC payback: periods of margin needed to earn back the acquisition cost.
+
+    Example: =CLV_PAYBACK(300, 120) gives 2.5.
 
     Parameters
     ----------
@@ -220,6 +236,8 @@ def CLV_PAYBACK(acquisition_cost, margin_per_period):
 @excel_function
 def CLV_SEGMENT(values, tiers=3, labels=None):
     """Customer tiers: label each CLV High / Medium / Low (or your own tiers).
+
+    Example: =CLV_SEGMENT(H2:H201) gives a column of High, Medium or Low.
 
     Parameters
     ----------

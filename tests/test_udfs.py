@@ -1,12 +1,13 @@
 """The CLV_* Excel functions called with what Excel hands over."""
 
 import inspect
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clv_xl import udfs
+from clv_xl import reference, udfs
 from clv_xl.udfs import (
     CLV_AVG,
     CLV_CAC_RATIO,
@@ -147,3 +148,26 @@ def test_every_function_is_named_clv_and_documents_every_argument(name):
     assert list(docs) == list(inspect.signature(function).parameters)
     assert all(len(doc) > 10 for doc in docs.values())
     assert len(udfs.summary(function)) <= 100
+
+
+# --- the reference table ------------------------------------------------------------------
+
+
+def _literal(text):
+    text = text.strip()
+    return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+
+
+@pytest.mark.parametrize("entry", reference.function_reference(), ids=lambda entry: entry.name)
+def test_docstring_examples_give_what_they_say(entry):
+    name, _, arguments = entry.example_formula.removeprefix("=").partition("(")
+    assert name == entry.name
+    if ":" in arguments:
+        pytest.skip("example takes a range")
+    values = [_literal(text) for text in arguments.rstrip(")").split(",")]
+    assert udfs.FUNCTIONS[name](*values) == pytest.approx(float(entry.example_result))
+
+
+def test_readme_function_table_matches_the_code():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert reference.markdown_table() in readme
