@@ -29,13 +29,40 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("examples", help="print the worked examples computed by the CLV_* functions")
     commands.add_parser("reference", help="print the function reference as a Markdown table")
+    build = commands.add_parser("build-template", help="write workbook_template.xlsm from code")
+    build.add_argument("path", nargs="?", default="workbook_template.xlsm")
+    recalc = commands.add_parser(
+        "recalc", help="recalculate a workbook's formulas without Excel and print its checks"
+    )
+    recalc.add_argument("workbook")
+    recalc.add_argument("-o", "--output", help="write the recalculated workbook here")
     return parser
+
+
+def recalculate_and_report(workbook, output) -> int:
+    """Recalculate ``workbook`` headless, optionally save it, print its check rows."""
+    from . import recalc, report
+    from .udfs import FUNCTIONS
+
+    values = recalc.recalculate(workbook, FUNCTIONS, out_path=output)
+    print(f"Recalculated {len(values.formulas):,} formulas ({len(values):,} cells) in {workbook}"
+          + (f"; saved to {output}" if output else ""))
+    checks = report.find_checks(workbook, values, values.formulas)
+    print(report.format_checks(checks))
+    return 1 if any(not check.passed for check in checks) else 0
 
 
 def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
     if arguments.command == "examples":
         return print_examples()
+    if arguments.command == "build-template":
+        from .template import build_template
+
+        print(f"Wrote {build_template(arguments.path)}")
+        return 0
+    if arguments.command == "recalc":
+        return recalculate_and_report(arguments.workbook, arguments.output)
     if arguments.command == "reference":
         from .reference import markdown_table
 

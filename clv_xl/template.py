@@ -1,0 +1,368 @@
+"""Build ``workbook_template.xlsm`` from code, so it never drifts from the functions.
+
+XlsxWriter writes the sheets, formulas (spilled ones as dynamic-array formulas),
+buttons, a native chart and the VBA project (:mod:`clv_xl.vba`). Then the
+headless recalculation (:mod:`clv_xl.recalc`) evaluates every formula with the
+``CLV_*`` functions and stores the results as the cells' cached values, so the
+file shows numbers wherever it is opened.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tempfile
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
+
+from . import examples, layout, recalc, sample_data, vba
+from .reference import function_reference
+from .report import check_formula
+from .udfs import FUNCTIONS
+
+TEMPLATE_NAME = "workbook_template.xlsm"
+MACROS = {
+    "RefreshCustomers": "import clv_xl.macros; clv_xl.macros.refresh()",
+    "ImportFunctions": "import clv_xl.macros; clv_xl.macros.import_functions()",
+}
+BUTTONS = {"RefreshCustomers": "Refresh customers", "ImportFunctions": "Import functions"}
+CONF_SETTINGS = {"UDF Modules": "clv_xl.udfs", "Interpreter_Win": "", "Interpreter_Mac": ""}
+SHEETS = ("Start", "Examples", layout.CUSTOMERS_SHEET, "Methods", "Churn", "Reference")
+
+WHAT_IF_CHURN = (0.02, 0.05, 0.10, 0.15, 0.20, 0.30)
+WHAT_IF_DISCOUNT = (0.0, 0.005, 0.01, 0.02)
+
+
+class Formats:
+    """The workbook's cell formats, by role."""
+
+    def __init__(self, book):
+        add = book.add_format
+        self.title = add({"bold": True, "font_size": 16, "font_color": "#1F4E79"})
+        self.heading = add({"bold": True, "font_size": 12, "font_color": "#1F4E79"})
+        self.header = add({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                           "valign": "top"})
+        self.output_header = add({"bold": True, "bg_color": "#E2EFDA", "border": 1,
+                                  "text_wrap": True, "valign": "top"})
+        self.text = add({"text_wrap": True, "valign": "top"})
+        self.note = add({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
+        self.input = add({"bg_color": "#FFF2CC", "num_format": "#,##0.00"})
+        self.input_percent = add({"bg_color": "#FFF2CC", "num_format": "0.0%"})
+        self.input_text = add({"bg_color": "#FFF2CC"})
+        self.money = add({"num_format": "#,##0.00"})
+        self.number = add({"num_format": "0.00"})
+        self.percent = add({"num_format": "0.0%"})
+        self.check = add({"bold": True, "font_color": "#375623"})
+
+
+class SheetWriter:
+    """One worksheet, written by A1 address."""
+
+    def __init__(self, book, name, formats):
+        self.sheet = book.add_worksheet(name)
+        self.formats = formats
+
+    def write(self, address, value, style=None):
+        row, col = xl_cell_to_rowcol(address)
+        fmt = getattr(self.formats, style) if style else None
+        if isinstance(value, str) and value.startswith("="):
+            self.sheet.write_formula(row, col, value, fmt)
+        else:
+            self.sheet.write(row, col, value, fmt)
+
+    def spill(self, address, formula, rows, cols=1, style=None):
+        """A dynamic-array formula at ``address`` spilling ``rows`` x ``cols`` cells."""
+        row, col = xl_cell_to_rowcol(address)
+        fmt = getattr(self.formats, style) if style else None
+        self.sheet.write_dynamic_array_formula(row, col, row + rows - 1, col + cols - 1, formula, fmt)
+
+    def row(self, address, values, style=None):
+        row, col = xl_cell_to_rowcol(address)
+        for offset, value in enumerate(values):
+            self.write(xl_rowcol_to_cell(row, col + offset), value, style)
+
+    def lines(self, address, texts, style="text"):
+        row, col = xl_cell_to_rowcol(address)
+        for offset, text in enumerate(texts):
+            self.write(xl_rowcol_to_cell(row + offset, col), text, style)
+
+    def button(self, address, macro):
+        row, col = xl_cell_to_rowcol(address)
+        self.sheet.insert_button(row, col, {"macro": macro, "caption": BUTTONS[macro],
+                                            "width": 150, "height": 28})
+
+
+# --- sheets -----------------------------------------------------------------------
+
+
+def write_start(writer):
+    sheet = writer.sheet
+    sheet.set_column("A:A", 100)
+    writer.write("A1", "clv-xl: Customer Lifetime Value in Excel", "title")
+    writer.lines("A3", [
+        "This workbook computes Customer Lifetime Value (CLV) with the CLV_* functions of the "
+        "clv-xl Python add-in. Every yellow cell is an input you can change; green headers mark "
+        "results. Rates are fractions: type 20% or 0.2.",
+        "Sheets: Examples (worked examples with checks), Customers (your customer table: paste "
+        "your own rows over columns A:G and press Refresh customers), Methods (one customer by "
+        "every method), Churn (churn from customer counts and a what-if grid), Reference (every "
+        "function and argument).",
+    ])
+    writer.write("A6", "Set-up (Windows)", "heading")
+    writer.lines("A7", [
+        "1. Install Python 3.10+ and run: pip install clv-xl",
+        "2. Open this file and click Enable Content (macros). Trust Center: allow macros for this "
+        "file or its folder.",
+        "3. If Python is not found, enter the full path of python.exe on the xlwings.conf sheet "
+        "(Interpreter_Win); on macOS, Interpreter_Mac.",
+        "4. The CLV_* functions are already wired into this file: no add-in or 'Import functions' "
+        "step is needed. Press Import functions after upgrading clv-xl.",
+        "macOS: the buttons work, but Python cell functions (CLV_*) are Windows-only in xlwings; "
+        "the stored values still show. Without Excel: clv-xl recalc workbook_template.xlsm.",
+    ])
+    writer.write("A13", "Buttons", "heading")
+    writer.button("A14", "RefreshCustomers")
+    writer.button("A16", "ImportFunctions")
+    writer.lines("A18", [
+        "Refresh customers: resizes the results on the Customers sheet to the rows of your "
+        "table, recalculates, and writes what it did in the status cell. It never changes "
+        "your inputs (columns A:G).",
+        "Import functions: re-registers the CLV_* functions (xlwings ImportPythonUDFs); needs "
+        "'Trust access to the VBA project object model'.",
+    ], "note")
+
+
+def write_examples(writer):
+    sheet = writer.sheet
+    sheet.set_column("A:A", 46)
+    sheet.set_column("B:B", 40)
+    sheet.set_column("C:C", 11)
+    sheet.set_column("D:K", 13)
+    sheet.set_column("L:N", 12)
+    writer.write("A1", "Worked examples from the source documents", "title")
+    writer.write("A2", "Each row: the inputs, the CLV_* formula on them, the value the source "
+                       "states, and a check (OK when they agree to the cent).", "note")
+    headers = ["Example", "Source", "Function"]
+    for number in range(1, 5):
+        headers += [f"Input {number}", f"Value {number}"]
+    writer.row("A4", headers + ["Result", "Stated", "Check"], "header")
+    for row, example in enumerate(examples.WORKED_EXAMPLES, start=5):
+        writer.row(f"A{row}", [example.title, example.source, example.function], "text")
+        value_cells = []
+        for offset, (name, value) in enumerate(example.inputs.items()):
+            label_col = 3 + 2 * offset
+            writer.write(xl_rowcol_to_cell(row - 1, label_col), name)
+            value_cell = xl_rowcol_to_cell(row - 1, label_col + 1)
+            writer.write(value_cell, value, "input_percent" if _is_rate(name) else "input")
+            value_cells.append(value_cell)
+        _check_prefix_of_signature(example)
+        writer.write(f"L{row}", f"={example.function}({','.join(value_cells)})", "money")
+        writer.write(f"M{row}", example.expected, "money")
+        writer.write(f"N{row}", check_formula(f"L{row}", f"M{row}", 0.005), "check")
+
+
+def _is_rate(name):
+    return name in {"margin", "churn_rate", "discount_rate"}
+
+
+def _check_prefix_of_signature(example):
+    names = list(inspect.signature(FUNCTIONS[example.function]).parameters)
+    if list(example.inputs) != names[: len(example.inputs)]:
+        raise ValueError(f"example inputs {list(example.inputs)} are not a prefix of {names}")
+
+
+def write_customers(writer, book, customers):
+    sheet = writer.sheet
+    sheet.freeze_panes(1, 1)
+    sheet.set_column("A:G", 13)
+    sheet.set_column("H:H", 3)
+    sheet.set_column("I:M", 14)
+    sheet.set_column("O:O", 24)
+    sheet.set_column("P:S", 14)
+    count = len(customers)
+    writer.row("A1", list(layout.INPUT_HEADERS.values()), "header")
+    writer.row("I1", list(layout.OUTPUT_HEADERS.values()), "output_header")
+    styles = ["input_text", "input_text", "input", "input", "input", "input_percent", "input"]
+    for offset, record in enumerate(customers.itertuples(index=False)):
+        for col, value, style in zip("ABCDEFG", record, styles):
+            writer.write(f"{col}{layout.FIRST_ROW + offset}", value, style)
+    output_styles = ["money", "money", "number", "number", None]
+    for (address, formula), style in zip(layout.customer_output_formulas(count).items(), output_styles):
+        writer.spill(address, formula, count, style=style)
+    writer.write("O1", "Settings and status", "heading")
+    writer.write("O2", "Discount rate per year")
+    writer.write(layout.DISCOUNT_CELL, 0.10, "input_percent")
+    writer.write("O4", "Status")
+    writer.write(layout.STATUS_CELL, f"Built with {count} sample customers")
+    writer.button("O6", "RefreshCustomers")
+    writer.write("O9", "Paste your customers over A:G (one row each, no gaps), then press "
+                       "Refresh customers.", "note")
+    writer.write(f"O{layout.TIER_TITLE_ROW}", "Summary by tier", "heading")
+    _write_summary(writer, layout.tier_summary(count))
+    writer.write(f"O{layout.CHANNEL_TITLE_ROW}", "Summary by acquisition channel", "heading")
+    channels = list(dict.fromkeys(customers["channel"]))
+    _write_summary(writer, layout.channel_summary(count, channels))
+    _insert_tier_chart(book, sheet)
+
+
+def _write_summary(writer, cells):
+    styles = {"P": None, "Q": "money", "R": "money", "S": "number"}
+    for address, content in cells.items():
+        is_header = not str(content).startswith("=") and address[0] != "O" or \
+            content in ("Tier", "Channel")
+        writer.write(address, content, "output_header" if is_header else styles.get(address[0]))
+
+
+def _insert_tier_chart(book, sheet):
+    first, last = layout.tier_chart_rows()
+    chart = book.add_chart({"type": "column"})
+    name = layout.CUSTOMERS_SHEET
+    chart.add_series({
+        "name": "Average CLV",
+        "categories": [name, first - 1, 14, last - 1, 14],
+        "values": [name, first - 1, 17, last - 1, 17],
+        "fill": {"color": "#4472C4"},
+        "data_labels": {"value": True, "num_format": "#,##0"},
+    })
+    chart.set_title({"name": "Average CLV by tier"})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"name": "CLV", "num_format": "#,##0"})
+    sheet.insert_chart("U2", chart)
+
+
+def write_methods(writer):
+    sheet = writer.sheet
+    sheet.set_column("A:A", 34)
+    sheet.set_column("B:B", 14)
+    sheet.set_column("C:C", 60)
+    writer.write("A1", "One customer, every method", "title")
+    writer.write("A2", "The sources advise computing CLV by several methods and looking at where "
+                       "they differ. Time unit: years; payments at the start of each year.", "note")
+    inputs = [
+        ("Avg purchase value", 50, "input"),
+        ("Purchases per year", 6, "input"),
+        ("Margin", 0.30, "input_percent"),
+        ("Churn per year", 0.25, "input_percent"),
+        ("Discount rate per year", 0.10, "input_percent"),
+        ("Acquisition cost", 100, "input"),
+        ("Service cost over the lifespan", 150, "input"),
+    ]
+    writer.row("A4", ["Input", "Value"], "header")
+    for row, (label, value, style) in enumerate(inputs, start=5):
+        writer.write(f"A{row}", label)
+        writer.write(f"B{row}", value, style)
+    writer.row("A13", ["Method", "CLV", "Formula and what it assumes"], "header")
+    methods = [
+        ("Lifespan from churn (years)", "=CLV_LIFESPAN(B8)", "1 / churn"),
+        ("Average lifetime, revenue", "=CLV_AVG(B5,B6,B14)", "value x purchases x lifespan"),
+        ("Average lifetime, with margin", "=CLV_AVG(B5,B6,B14,B7)", "x margin (extended method)"),
+        ("Average lifetime, margin, discounted", "=CLV_AVG(B5,B6,B14,B7,0,B9)",
+         "each year's margin discounted, first year undiscounted"),
+        ("Revenue method: revenue x margin / churn", "=CLV_CHURN(B5*B6,B7,B8)",
+         "geometric survival, retention = 1 - churn"),
+        ("Revenue method, discounted", "=CLV_CHURN(B5*B6,B7,B8,B9)", "x (1 + d) / (d + churn)"),
+        ("Net value: revenue - acquisition - service", "=CLV_NET(B15,B10,B11)",
+         "lifetime revenue minus costs, undiscounted"),
+        ("CLV:CAC (discounted margin CLV)", "=CLV_CAC_RATIO(B17,B10)", "3 or more is healthy"),
+        ("CAC payback (years)", "=CLV_PAYBACK(B10,B5*B6*B7)", "acquisition cost / margin per year"),
+    ]
+    for row, (label, formula, note) in enumerate(methods, start=14):
+        writer.write(f"A{row}", label)
+        writer.write(f"B{row}", formula, "money")
+        writer.write(f"C{row}", note, "note")
+
+
+def write_churn(writer, counts):
+    sheet = writer.sheet
+    sheet.set_column("A:A", 26)
+    sheet.set_column("B:H", 13)
+    writer.write("A1", "Churn, retention and lifespan from customer counts", "title")
+    writer.write("A2", "Time unit: months. Churn = (start + new - end) / start.", "note")
+    writer.row("A3", ["Revenue per month", "Margin", "Discount per month"], "header")
+    writer.row("A4", [30], "input")
+    writer.write("B4", 0.40, "input_percent")
+    writer.write("C4", 0.01, "input_percent")
+    headers = ["Period", "Customers start", "New customers", "Customers end",
+               "Churn rate", "Retention", "Lifespan (months)", "CLV"]
+    writer.row("A6", headers[:4], "header")
+    writer.row("E6", headers[4:], "output_header")
+    first = 7
+    for offset, record in enumerate(counts.itertuples(index=False)):
+        row = first + offset
+        writer.write(f"A{row}", record.period, "input_text")
+        writer.row(f"B{row}", [record.customers_start, record.new_customers, record.customers_end],
+                   "input_text")
+    last = first + len(counts) - 1
+    rows = len(counts)
+    writer.spill(f"E{first}", f"=CLV_CHURN_RATE(B{first}:B{last},D{first}:D{last},C{first}:C{last})",
+                 rows, style="percent")
+    writer.spill(f"F{first}", f"=CLV_RETENTION(E{first}:E{last})", rows, style="percent")
+    writer.spill(f"G{first}", f"=CLV_LIFESPAN(E{first}:E{last})", rows, style="number")
+    writer.spill(f"H{first}", f"=CLV_CHURN($A$4,$B$4,E{first}:E{last},$C$4)", rows, style="money")
+    grid_top = last + 3
+    writer.write(f"A{grid_top}", "What if: CLV by churn (rows) and discount rate (columns)", "heading")
+    writer.write(f"A{grid_top + 1}", "Churn \\ discount", "header")
+    writer.row(f"B{grid_top + 1}", list(WHAT_IF_DISCOUNT), "input_percent")
+    for offset, churn in enumerate(WHAT_IF_CHURN):
+        writer.write(f"A{grid_top + 2 + offset}", churn, "input_percent")
+    churn_range = f"A{grid_top + 2}:A{grid_top + 1 + len(WHAT_IF_CHURN)}"
+    last_col = chr(ord("B") + len(WHAT_IF_DISCOUNT) - 1)
+    discount_range = f"B{grid_top + 1}:{last_col}{grid_top + 1}"
+    writer.spill(f"B{grid_top + 2}", f"=CLV_CHURN($A$4,$B$4,{churn_range},{discount_range})",
+                 len(WHAT_IF_CHURN), len(WHAT_IF_DISCOUNT), style="money")
+
+
+def write_reference(writer):
+    sheet = writer.sheet
+    sheet.set_column("A:A", 22)
+    sheet.set_column("B:B", 60)
+    sheet.set_column("C:C", 70)
+    writer.write("A1", "Function reference", "title")
+    writer.write("A2", "Generated from the functions' own documentation. Optional arguments are "
+                       "in brackets; every argument takes a cell or a range (a range spills).", "note")
+    row = 4
+    for entry in function_reference():
+        writer.row(f"A{row}", [entry.name, entry.signature, entry.summary], "header")
+        writer.write(f"B{row + 1}", f"Example: {entry.example_formula}  gives {entry.example_result}",
+                     "note")
+        row += 2
+        for name, doc in entry.arguments.items():
+            writer.row(f"B{row}", [name, doc], "text")
+            row += 1
+        row += 1
+
+
+# --- build --------------------------------------------------------------------------
+
+
+def write_workbook(path):
+    """Write the template's sheets, VBA and buttons, without cached results."""
+    book = xlsxwriter.Workbook(str(path))
+    formats = Formats(book)
+    writers = {name: SheetWriter(book, name, formats) for name in SHEETS}
+    write_start(writers["Start"])
+    write_examples(writers["Examples"])
+    write_customers(writers[layout.CUSTOMERS_SHEET], book, sample_data.sample_customers())
+    write_methods(writers["Methods"])
+    write_churn(writers["Churn"], sample_data.sample_churn_counts())
+    write_reference(writers["Reference"])
+    vba.write_conf_sheet(book, CONF_SETTINGS)
+    standard, classes = vba.template_vba_modules("clv_xl.udfs", MACROS)
+    vba.attach_vba_project(book, standard, class_modules=classes)
+    book.close()
+
+
+def build_template(path=TEMPLATE_NAME):
+    """Write the template to ``path`` with every formula's result cached."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="clv_template_") as tmp:
+        draft = Path(tmp) / path.name
+        write_workbook(draft)
+        recalc.recalculate(draft, FUNCTIONS, out_path=path, strict=True)
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(build_template(os.environ.get("CLV_TEMPLATE", TEMPLATE_NAME)))
