@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import examples
@@ -53,6 +54,7 @@ def recalculate_and_report(workbook, output) -> int:
 
 
 def main(argv=None) -> int:
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars from the formulas package
     arguments = build_parser().parse_args(argv)
     if arguments.command == "examples":
         return print_examples()

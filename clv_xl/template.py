@@ -48,6 +48,7 @@ class Formats:
                                   "text_wrap": True, "valign": "top"})
         self.text = add({"text_wrap": True, "valign": "top"})
         self.note = add({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
+        self.hint = add({"italic": True, "font_color": "#595959"})
         self.input = add({"bg_color": "#FFF2CC", "num_format": "#,##0.00"})
         self.input_percent = add({"bg_color": "#FFF2CC", "num_format": "0.0%"})
         self.input_text = add({"bg_color": "#FFF2CC"})
@@ -62,15 +63,36 @@ class SheetWriter:
 
     def __init__(self, book, name, formats):
         self.sheet = book.add_worksheet(name)
+        self.sheet.set_landscape()
+        self.sheet.fit_to_pages(1, 0)
         self.formats = formats
+        self.widths = {}
+        self.heights = {}
+
+    def columns(self, first, last, width):
+        """Set the width (in characters) of columns ``first`` to ``last``, e.g. "A", "C"."""
+        self.sheet.set_column(f"{first}:{last}", width)
+        for col in range(ord(first), ord(last) + 1):
+            self.widths[chr(col)] = width
 
     def write(self, address, value, style=None):
         row, col = xl_cell_to_rowcol(address)
         fmt = getattr(self.formats, style) if style else None
         if isinstance(value, str) and value.startswith("="):
             self.sheet.write_formula(row, col, value, fmt)
-        else:
-            self.sheet.write(row, col, value, fmt)
+            return
+        self.sheet.write(row, col, value, fmt)
+        if style in ("text", "note", "header", "output_header") and isinstance(value, str):
+            self._fit_row_height(row, address.rstrip("0123456789"), value)
+
+    def _fit_row_height(self, row, column, text):
+        """Wrapped text needs a taller row: neither Excel nor LibreOffice fits it on open."""
+        per_line = max(self.widths.get(column, 8.43) * 1.1, 1)
+        lines = max(1, -(-len(text) // int(per_line)))
+        needed = 15 * lines
+        if needed > self.heights.get(row, 15):
+            self.heights[row] = needed
+            self.sheet.set_row(row, needed)
 
     def spill(self, address, formula, rows, cols=1, style=None):
         """A dynamic-array formula at ``address`` spilling ``rows`` x ``cols`` cells."""
@@ -99,7 +121,7 @@ class SheetWriter:
 
 def write_start(writer):
     sheet = writer.sheet
-    sheet.set_column("A:A", 100)
+    writer.columns("A", "A", 100)
     writer.write("A1", "clv-xl: Customer Lifetime Value in Excel", "title")
     writer.lines("A3", [
         "This workbook computes Customer Lifetime Value (CLV) with the CLV_* functions of the "
@@ -136,11 +158,11 @@ def write_start(writer):
 
 def write_examples(writer):
     sheet = writer.sheet
-    sheet.set_column("A:A", 46)
-    sheet.set_column("B:B", 40)
-    sheet.set_column("C:C", 11)
-    sheet.set_column("D:K", 13)
-    sheet.set_column("L:N", 12)
+    writer.columns("A", "A", 46)
+    writer.columns("B", "B", 40)
+    writer.columns("C", "C", 11)
+    writer.columns("D", "K", 13)
+    writer.columns("L", "N", 12)
     writer.write("A1", "Worked examples from the source documents", "title")
     writer.write("A2", "Each row: the inputs, the CLV_* formula on them, the value the source "
                        "states, and a check (OK when they agree to the cent).", "note")
@@ -176,11 +198,11 @@ def _check_prefix_of_signature(example):
 def write_customers(writer, book, customers):
     sheet = writer.sheet
     sheet.freeze_panes(1, 1)
-    sheet.set_column("A:G", 13)
-    sheet.set_column("H:H", 3)
-    sheet.set_column("I:M", 14)
-    sheet.set_column("O:O", 24)
-    sheet.set_column("P:S", 14)
+    writer.columns("A", "G", 13)
+    writer.columns("H", "H", 3)
+    writer.columns("I", "M", 14)
+    writer.columns("O", "O", 24)
+    writer.columns("P", "S", 14)
     count = len(customers)
     writer.row("A1", list(layout.INPUT_HEADERS.values()), "header")
     writer.row("I1", list(layout.OUTPUT_HEADERS.values()), "output_header")
@@ -197,8 +219,8 @@ def write_customers(writer, book, customers):
     writer.write("O4", "Status")
     writer.write(layout.STATUS_CELL, f"Built with {count} sample customers")
     writer.button("O6", "RefreshCustomers")
-    writer.write("O9", "Paste your customers over A:G (one row each, no gaps), then press "
-                       "Refresh customers.", "note")
+    writer.write("O8", "Paste your customers over A:G (one row each, no gaps),", "hint")
+    writer.write("O9", "then press Refresh customers.", "hint")
     writer.write(f"O{layout.TIER_TITLE_ROW}", "Summary by tier", "heading")
     _write_summary(writer, layout.tier_summary(count))
     writer.write(f"O{layout.CHANNEL_TITLE_ROW}", "Summary by acquisition channel", "heading")
@@ -234,9 +256,9 @@ def _insert_tier_chart(book, sheet):
 
 def write_methods(writer):
     sheet = writer.sheet
-    sheet.set_column("A:A", 34)
-    sheet.set_column("B:B", 14)
-    sheet.set_column("C:C", 60)
+    writer.columns("A", "A", 34)
+    writer.columns("B", "B", 14)
+    writer.columns("C", "C", 60)
     writer.write("A1", "One customer, every method", "title")
     writer.write("A2", "The sources advise computing CLV by several methods and looking at where "
                        "they differ. Time unit: years; payments at the start of each year.", "note")
@@ -276,8 +298,8 @@ def write_methods(writer):
 
 def write_churn(writer, counts):
     sheet = writer.sheet
-    sheet.set_column("A:A", 26)
-    sheet.set_column("B:H", 13)
+    writer.columns("A", "A", 26)
+    writer.columns("B", "H", 13)
     writer.write("A1", "Churn, retention and lifespan from customer counts", "title")
     writer.write("A2", "Time unit: months. Churn = (start + new - end) / start.", "note")
     writer.row("A3", ["Revenue per month", "Margin", "Discount per month"], "header")
@@ -316,9 +338,9 @@ def write_churn(writer, counts):
 
 def write_reference(writer):
     sheet = writer.sheet
-    sheet.set_column("A:A", 22)
-    sheet.set_column("B:B", 60)
-    sheet.set_column("C:C", 70)
+    writer.columns("A", "A", 22)
+    writer.columns("B", "B", 60)
+    writer.columns("C", "C", 70)
     writer.write("A1", "Function reference", "title")
     writer.write("A2", "Generated from the functions' own documentation. Optional arguments are "
                        "in brackets; every argument takes a cell or a range (a range spills).", "note")

@@ -1,0 +1,46 @@
+"""The Refresh macro's plan, on plain data: resizes outputs, never touches inputs."""
+
+import datetime as dt
+import re
+
+from clv_xl import layout, macros
+
+NOW = dt.datetime(2026, 11, 22, 10, 30)
+
+
+def plan_for(customers, previous_last_row=201, channels=("Email", "Social")):
+    ids = [f"C{number}" for number in range(customers)] + [None]
+    names = [channels[number % len(channels)] for number in range(customers)] + [None]
+    return macros.refresh_plan(ids, names, previous_last_row, NOW)
+
+
+def test_refresh_resizes_every_output_to_a_pasted_table_of_5000_rows():
+    plan = plan_for(5000)
+    assert plan.cells["I2"] == "=CLV_AVG(C2:C5001,D2:D5001,E2:E5001,F2:F5001,0,$P$2)"
+    assert plan.cells["M2"] == "=CLV_SEGMENT(I2:I5001)"
+    assert "$M$2:$M$5001" in plan.cells[f"P{layout.TIER_TITLE_ROW + 2}"]
+    assert plan.status == "Refreshed 5,000 customers, 2 channels (Email, Social) at 2026-11-22 10:30"
+
+
+def test_refresh_clears_rows_left_over_from_a_longer_table():
+    assert plan_for(50, previous_last_row=201).clear[0] == "I2:M201"
+    assert plan_for(500, previous_last_row=201).clear[0] == "I2:M501"
+
+
+def test_refresh_writes_only_outside_the_users_input_columns():
+    plan = plan_for(300)
+    written = list(plan.cells) + [ref for area in plan.clear for ref in area.split(":")] + [layout.STATUS_CELL]
+    columns = {re.match(r"[A-Z]+", address).group() for address in written}
+    assert columns.isdisjoint(layout.INPUT_HEADERS)
+
+
+def test_the_table_ends_at_the_first_blank_id_and_channels_are_listed_once():
+    assert macros.count_customers(["C1", "C2", None, "C4"]) == 2
+    assert macros.count_customers(["C1", "  ", "C3"]) == 1
+    assert macros.distinct_channels(["Email", None, "Social", "Email", " "]) == ["Email", "Social"]
+
+
+def test_an_empty_table_gives_a_plan_that_still_names_the_first_row():
+    plan = plan_for(0)
+    assert plan.cells["I2"].startswith("=CLV_AVG(C2:C2,")
+    assert plan.status.startswith("Refreshed 0 customers")

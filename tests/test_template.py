@@ -1,0 +1,197 @@
+"""The committed workbook_template.xlsm: built from code, with VBA, buttons and true numbers."""
+
+import inspect
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from clv_xl import layout, macros, recalc, report, sample_data, template, vba
+from clv_xl.udfs import FUNCTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / template.TEMPLATE_NAME
+
+
+@pytest.fixture(scope="module")
+def fresh_build(tmp_path_factory):
+    return template.build_template(tmp_path_factory.mktemp("build") / template.TEMPLATE_NAME)
+
+
+@pytest.fixture(scope="module")
+def recalculated():
+    return recalc.recalculate(TEMPLATE, FUNCTIONS, strict=True)
+
+
+def sheet_contents(path, data_only):
+    book = openpyxl.load_workbook(path, data_only=data_only)
+    contents = {}
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                value = getattr(value, "text", value)  # array formulas compare by their text
+                if value is not None:
+                    contents[(sheet.title, cell.coordinate)] = value
+    return contents
+
+
+def same_value(a, b):
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-12)
+    return a == b
+
+
+# --- the committed file is what the code builds ------------------------------------------
+
+
+@pytest.mark.parametrize("data_only", [False, True], ids=["formulas", "cached values"])
+def test_committed_template_equals_a_fresh_build(fresh_build, data_only):
+    committed, fresh = sheet_contents(TEMPLATE, data_only), sheet_contents(fresh_build, data_only)
+    assert committed.keys() == fresh.keys()
+    differing = [key for key in committed if not same_value(committed[key], fresh[key])]
+    assert differing == [], "rebuild with: clv-xl build-template"
+
+
+def test_committed_vba_equals_a_fresh_build(fresh_build):
+    assert vba.read_vba_modules(TEMPLATE) == vba.read_vba_modules(fresh_build)
+
+
+# --- VBA modules, wrappers, buttons and macros ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def modules():
+    return vba.read_vba_modules(TEMPLATE)
+
+
+def test_the_three_vba_modules_are_present(modules):
+    assert {vba.STANDALONE_MODULE_NAME, vba.UDF_MODULE_NAME, "clv_macros"} <= set(modules)
+    assert "Function RunPython" in modules[vba.STANDALONE_MODULE_NAME]
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_clv_function_has_a_wrapper_with_its_python_arguments(modules, name):
+    found = re.search(rf"Function {name}\(([^)]*)\)", modules[vba.UDF_MODULE_NAME])
+    assert found, f"no VBA wrapper for {name}"
+    vba_args = [arg.split()[-1] for arg in found.group(1).split(",") if arg.strip()]
+    assert vba_args == list(inspect.signature(FUNCTIONS[name]).parameters)
+    optional = [p.name for p in inspect.signature(FUNCTIONS[name]).parameters.values()
+                if p.default is not inspect.Parameter.empty]
+    assert all(f"Optional {arg}" in found.group(1) for arg in optional)
+
+
+def button_macros(path):
+    with zipfile.ZipFile(path) as package:
+        drawings = [package.read(n).decode() for n in package.namelist() if n.endswith(".vml")]
+    return {macro for text in drawings for macro in re.findall(r"<x:FmlaMacro>\[0\]!(\w+)", text)}
+
+
+def test_every_button_runs_a_macro_that_exists(modules):
+    assert button_macros(TEMPLATE) == set(template.MACROS)
+    for macro in button_macros(TEMPLATE):
+        assert re.search(rf"^Sub {macro}\(\)", modules["clv_macros"], re.MULTILINE)
+
+
+def test_every_runpython_target_exists_in_clv_xl_macros(modules):
+    targets = re.findall(r'RunPython "import clv_xl\.macros; clv_xl\.macros\.(\w+)\(\)"', modules["clv_macros"])
+    assert sorted(targets) == ["import_functions", "refresh"]
+    assert all(callable(getattr(macros, target)) for target in targets)
+
+
+def test_xlwings_conf_sheet_points_to_the_udf_module():
+    sheet = openpyxl.load_workbook(TEMPLATE)[vba.CONF_SHEET_NAME]
+    assert (sheet["A1"].value, sheet["B1"].value) == ("UDF Modules", "clv_xl.udfs")
+
+
+# --- headless recalculation -----------------------------------------------------------------
+
+
+def test_every_formula_evaluates_headless_to_its_stored_value(recalculated):
+    stored = recalc.cached_values(TEMPLATE)
+    assert stored.keys() == recalculated.keys()
+    for key, value in recalculated.items():
+        if isinstance(value, float):
+            assert stored[key] == pytest.approx(value, rel=1e-9), key
+        else:
+            assert stored[key] == value, key
+    assert recalculated.udf_errors == [] and recalculated.spill_mismatches == {}
+
+
+def test_every_worked_example_check_holds(recalculated):
+    checks = report.find_checks(TEMPLATE, recalculated, recalculated.formulas)
+    assert len(checks) >= 7
+    assert [check.title for check in checks if not check.passed] == []
+    stated = {check.stated for check in checks}
+    assert {900, 4000, 400, 5489.27, 350, 650} <= stated
+
+
+def test_changing_an_input_changes_the_dependent_outputs(recalculated):
+    changed = recalc.recalculate(TEMPLATE, FUNCTIONS, inputs={("Examples", "E5"): 60})
+    assert changed[("Examples", "L5")] == pytest.approx(60 * 6 * 3)
+    assert changed[("Examples", "N5")] == "CHECK"
+    assert changed[("Examples", "L6")] == recalculated[("Examples", "L6")]
+
+
+# --- the numbers on the sheets, computed independently --------------------------------------
+
+
+def annuity_due(periods, rate):
+    return (1 - (1 + rate) ** -periods) * (1 + rate) / rate
+
+
+def test_customer_clv_matches_the_discounted_margin_stream(recalculated):
+    customers = sample_data.sample_customers()
+    expected = (customers.avg_purchase_value * customers.purchases_per_year * customers.margin
+                * annuity_due(customers.lifespan_years, 0.10))
+    got = [recalculated[(layout.CUSTOMERS_SHEET, f"I{row}")] for row in range(2, 2 + len(customers))]
+    assert got == pytest.approx(list(expected))
+    net = [recalculated[(layout.CUSTOMERS_SHEET, f"J{row}")] for row in range(2, 2 + len(customers))]
+    assert np.subtract(got, net) == pytest.approx(list(customers.acquisition_cost))
+
+
+def test_tier_and_channel_summaries_match_pandas(recalculated):
+    customers = sample_data.sample_customers()
+    sheet = layout.CUSTOMERS_SHEET
+    first, last = layout.tier_chart_rows()
+    counts = [recalculated[(sheet, f"P{row}")] for row in range(first, last + 1)]
+    assert counts == [67, 67, 66]  # 200 customers in three near-equal tiers
+    clv = pd.Series([recalculated[(sheet, f"I{row}")] for row in range(2, 202)])
+    tiers = [recalculated[(sheet, f"M{row}")] for row in range(2, 202)]
+    assert clv[[t == "High" for t in tiers]].min() > clv[[t == "Medium" for t in tiers]].max()
+    by_channel = clv.groupby(customers.channel.values).sum()
+    channels = list(dict.fromkeys(customers.channel))
+    for row, channel in enumerate(channels, start=layout.CHANNEL_TITLE_ROW + 2):
+        assert recalculated[(sheet, f"Q{row}")] == pytest.approx(by_channel[channel])
+
+
+def test_churn_sheet_what_if_grid_is_revenue_times_margin_times_1_plus_d_over_d_plus_churn(recalculated):
+    # Revenue 30 a month at 40% margin; churn 5% and discount 1%: 12 x 1.01 / 0.06 = 202.
+    book = openpyxl.load_workbook(TEMPLATE)
+    sheet = book["Churn"]
+    row = next(r for r in range(1, 60) if sheet[f"A{r}"].value == 0.05 and r > 20)
+    col = next(c for c in "BCDEFG" if sheet[f"{c}{row - 2}"].value == 0.01)
+    assert recalculated[("Churn", f"{col}{row}")] == pytest.approx(202)
+
+
+# --- LibreOffice ----------------------------------------------------------------------------------
+
+
+def test_libreoffice_opens_the_template_and_converts_it_to_pdf(tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed; scripts/setup.sh --tests installs it as root")
+    done = subprocess.run(
+        [soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(TEMPLATE)],
+        capture_output=True, text=True, timeout=300,
+    )
+    pdf = tmp_path / "workbook_template.pdf"
+    assert done.returncode == 0, done.stderr
+    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
