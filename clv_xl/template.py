@@ -28,7 +28,8 @@ MACROS = {
     "ImportFunctions": "import clv_xl.macros; clv_xl.macros.import_functions()",
 }
 BUTTONS = {"RefreshCustomers": "Refresh customers", "ImportFunctions": "Import functions"}
-CONF_SETTINGS = {"UDF Modules": "clv_xl.udfs", "Interpreter_Win": "", "Interpreter_Mac": ""}
+# Only keys we mean: an empty value would override the user's own xlwings settings.
+CONF_SETTINGS = {"UDF Modules": "clv_xl.udfs"}
 SHEETS = ("Start", "Examples", layout.CUSTOMERS_SHEET, "Methods", "Churn", "Reference")
 
 WHAT_IF_CHURN = (0.02, 0.05, 0.10, 0.15, 0.20, 0.30)
@@ -137,8 +138,8 @@ def write_start(writer):
         "1. Install Python 3.10+ and run: pip install clv-xl",
         "2. Open this file and click Enable Content (macros). Trust Center: allow macros for this "
         "file or its folder.",
-        "3. If Python is not found, enter the full path of python.exe on the xlwings.conf sheet "
-        "(Interpreter_Win); on macOS, Interpreter_Mac.",
+        "3. If Python is not found, add a row to the xlwings.conf sheet: Interpreter_Win in column "
+        "A, the full path of python.exe in column B (on macOS: Interpreter_Mac).",
         "4. The CLV_* functions are already wired into this file: no add-in or 'Import functions' "
         "step is needed. Press Import functions after upgrading clv-xl.",
         "macOS: the buttons work, but Python cell functions (CLV_*) are Windows-only in xlwings; "

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up clv-xl from nothing: a virtualenv in .venv with the package and its extras.
-# With --tests, also the system program the tests use (LibreOffice, to open the template).
+# With --tests, also the system programs the tests use (LibreOffice to open the template,
+# poppler's pdftotext to read the PDF it makes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
