@@ -1,0 +1,314 @@
+"""BG/NBD model of repeat purchasing (beta-geometric / negative binomial distribution).
+
+Reference: P. S. Fader, B. G. S. Hardie and K. L. Lee (2005), "'Counting Your
+Customers' the Easy Way: An Alternative to the Pareto/NBD Model", Marketing
+Science 24(2), 275-284 (equation numbers below are that paper's), and their
+note "Computing P(alive) Using the BG/NBD Model" (2008).
+
+Data conventions (see :mod:`clv_xl.models.rfm`):
+
+* ``frequency`` x = number of *repeat* purchases; the first purchase starts
+  the clock at time 0 and is not counted.
+* ``recency`` t_x = time of the last repeat purchase (0 when x = 0) and ``T``
+  = time from the first purchase to the end of observation.
+* All times (t_x, T, horizons t) and ``alpha`` share one time unit, the unit
+  of the data (e.g. weeks); ``r``, ``a`` and ``b`` have no unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import digamma, expit, gammaln, hyp2f1
+
+from clv_xl.errors import FitError, NumError
+from clv_xl.models import _mle
+from clv_xl.models._checks import broadcast, float_array, require
+
+PARAM_NAMES = ("r", "alpha", "a", "b")
+
+
+@dataclass(frozen=True)
+class BGNBDParams:
+    """BG/NBD parameters, with the fit that produced them.
+
+    ``r, alpha``: gamma heterogeneity of the purchase rate (alpha in the data's
+    time unit); ``a, b``: beta heterogeneity of the drop-out probability.
+    ``log_likelihood`` (eq. 6, summed over customers), ``n_customers`` and
+    ``converged`` describe the fit; they are NaN / 0 / False for parameters
+    typed in by hand. :func:`fit` raises ``FitError`` instead of returning an
+    unconverged result, so a fitted object always has ``converged=True``.
+    """
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float = float("nan")
+    n_customers: int = 0
+    converged: bool = False
+
+    def __post_init__(self):
+        for name in PARAM_NAMES:
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise NumError(f"{name} must be a finite number > 0 (got {value})")
+
+
+class _Customers:
+    """Validated (x, t_x, T) columns with the per-distinct-x index used by the likelihood."""
+
+    def __init__(self, x, t_x, T, weights):
+        self.x, self.t_x, self.T, self.weights = x, t_x, T, weights
+        self.x_values, self.x_index = np.unique(x, return_inverse=True)
+
+    @classmethod
+    def validated(cls, frequency, recency, T, weights=None) -> "_Customers":
+        x, t_x, age = _validated_summary(frequency, recency, T)
+        w = np.ones_like(x) if weights is None else float_array("weights", weights)
+        x, t_x, age, w = (a.reshape(-1) for a in broadcast(frequency=x, recency=t_x, T=age, weights=w))
+        require("weights", w, w >= 0, ">= 0")
+        return cls(x, t_x, age, w)
+
+    def compressed(self) -> "_Customers":
+        """Identical (x, t_x, T) rows merged, their weights summed: same likelihood, fewer rows."""
+        table = pd.DataFrame({"x": self.x, "t_x": self.t_x, "T": self.T, "w": self.weights})
+        merged = table.groupby(["x", "t_x", "T"], sort=False)["w"].sum().reset_index()
+        return _Customers(*(merged[c].to_numpy() for c in ("x", "t_x", "T", "w")))
+
+
+def _validated_summary(frequency, recency, T):
+    x = float_array("frequency", frequency)
+    t_x = float_array("recency", recency)
+    age = float_array("T", T)
+    x, t_x, age = broadcast(frequency=x, recency=t_x, T=age)
+    require("frequency", x, (x >= 0) & (x == np.floor(x)), "a whole number >= 0")
+    require("recency", t_x, t_x >= 0, ">= 0")
+    require("T", age, age >= t_x, ">= recency (the customer's age cannot be below the last purchase time)")
+    return x, t_x, age
+
+
+def _log_likelihood_and_gradient(r, alpha, a, b, data: _Customers, with_gradient: bool):
+    """Per-customer log-likelihood, eq. (6), and its gradient in (r, alpha, a, b).
+
+    ln L = ln G(r+x) - ln G(r) + r ln(alpha) + ln B(a, b+x) - ln B(a, b)
+           + logaddexp( -(r+x) ln(alpha+T),
+                         [x>0] (ln a - ln(b+x-1) - (r+x) ln(alpha+t_x)) )
+    Terms that depend on x only are computed once per distinct x.
+    """
+    xv, idx = data.x_values, data.x_index
+    x = data.x
+    has_repeat = x > 0
+    log_b_x_1 = np.log(b + np.maximum(xv, 1) - 1)[idx]  # only used where x > 0
+    per_x = (
+        gammaln(r + xv) - gammaln(r) + r * np.log(alpha)
+        + gammaln(a + b) + gammaln(b + xv) - gammaln(b) - gammaln(a + b + xv)
+    )
+    log_age = np.log(alpha + data.T)
+    log_last = np.log(alpha + data.t_x)
+    alive_term = -(r + x) * log_age
+    dead_term = np.where(has_repeat, np.log(a) - log_b_x_1 - (r + x) * log_last, -np.inf)
+    mixture = np.logaddexp(alive_term, dead_term)
+    log_likelihood = per_x[idx] + mixture
+    if not with_gradient:
+        return log_likelihood, None
+    w_dead = np.exp(dead_term - mixture)  # share of the "died after last purchase" term
+    w_alive = 1.0 - w_dead
+    grad_r = (digamma(r + xv) - digamma(r) + np.log(alpha))[idx] - w_alive * log_age - w_dead * log_last
+    grad_alpha = r / alpha - (r + x) * (w_alive / (alpha + data.T) + w_dead / (alpha + data.t_x))
+    psi_ab_x = digamma(a + b + xv)
+    grad_a = (digamma(a + b) - psi_ab_x)[idx] + w_dead / a
+    grad_b = (digamma(a + b) + digamma(b + xv) - digamma(b) - psi_ab_x)[idx] - w_dead * np.exp(-log_b_x_1)
+    return log_likelihood, (grad_r, grad_alpha, grad_a, grad_b)
+
+
+def log_likelihood(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
+    """Log-likelihood of each customer, eq. (6), computed in log space.
+
+    Parameters
+    ----------
+    params : BGNBDParams
+    frequency, recency, T : array-like
+        Repeat purchases x, time of last repeat purchase t_x and age T, in the
+        time unit of ``params.alpha``; broadcast together.
+
+    Returns
+    -------
+    ndarray
+        ln L(r, alpha, a, b | x, t_x, T) per customer (sum them for the total).
+    """
+    data = _Customers.validated(frequency, recency, T)
+    shape = np.broadcast_shapes(np.shape(frequency), np.shape(recency), np.shape(T))
+    values, _ = _log_likelihood_and_gradient(params.r, params.alpha, params.a, params.b, data, False)
+    return values.reshape(shape)
+
+
+def fit(frequency, recency, T, weights=None) -> BGNBDParams:
+    """Maximum-likelihood fit of the BG/NBD model, eq. (6).
+
+    Parameters
+    ----------
+    frequency, recency, T : array-like
+        One value per customer (see the module docstring for units and the
+        first-purchase convention).
+    weights : array-like, optional
+        Number of customers each row stands for (default 1).
+
+    Returns
+    -------
+    BGNBDParams
+        With ``log_likelihood`` the maximised total log-likelihood.
+
+    Notes
+    -----
+    Rows with identical (x, t_x, T) are merged into weights first (the
+    likelihood is a sum over customers, so the optimum is exactly the same);
+    with dates at daily resolution this shrinks large data sets several-fold.
+    The parameters are optimised on the log scale with L-BFGS-B and the
+    analytic gradient of eq. (6); the optimiser starts from r = a = b = 1 and
+    alpha = the mean age over the mean frequency (the Poisson rate estimate).
+
+    Raises
+    ------
+    FitError
+        If the optimiser does not converge or a parameter runs off to 0 or
+        infinity (e.g. nobody made a repeat purchase).
+    """
+    data = _Customers.validated(frequency, recency, T, weights).compressed()
+    total_weight = data.weights.sum()
+    if total_weight <= 0:
+        raise FitError(f"fit needs at least one customer with weight > 0 (got total weight {total_weight:g})")
+    if not np.any((data.x > 0) & (data.weights > 0)):
+        raise FitError("fit needs at least one customer with frequency > 0 (got none): nothing to learn from")
+
+    def objective(log_params):
+        params = np.exp(log_params)
+        values, gradients = _log_likelihood_and_gradient(*params, data, True)
+        value = -np.dot(data.weights, values) / total_weight
+        gradient = -np.array([np.dot(data.weights, g) for g in gradients]) * params / total_weight
+        return value, gradient
+
+    mean_x = np.average(data.x, weights=data.weights)
+    mean_T = np.average(data.T, weights=data.weights)
+    start = np.log([1.0, max(mean_T, 1e-6) / max(mean_x, 1e-6), 1.0, 1.0])
+    (r, alpha, a, b), mean_log_likelihood = _mle.maximize(objective, start, PARAM_NAMES)
+    return BGNBDParams(
+        float(r), float(alpha), float(a), float(b),
+        log_likelihood=float(mean_log_likelihood * total_weight),
+        n_customers=int(round(total_weight)),
+        converged=True,
+    )
+
+
+def p_alive(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
+    """Probability that each customer is still alive at T.
+
+    P(alive | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))
+    (FHL 2008 note; the denominator of eq. 10). It is 1 when x = 0: under the
+    BG/NBD a customer can only drop out right after a *repeat* purchase.
+    Computed as a logistic function of the log-odds, so it stays in [0, 1].
+    """
+    x, t_x, age = _validated_summary(frequency, recency, T)
+    return _p_alive(params, x, t_x, age)
+
+
+def _p_alive(params, x, t_x, age):
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_odds_dead = (
+            np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + age) - np.log(alpha + t_x))
+        )
+    return np.where(x > 0, expit(-log_odds_dead), 1.0)
+
+
+def _expected_if_alive(params: BGNBDParams, x, age, t):
+    """Expected purchases in (age, age + t] of a customer alive at ``age`` with x repeats.
+
+    This is the numerator of eq. (10):
+        (a+b+x-1)/(a-1) [1 - (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z)],  z = t/(alpha+T+t).
+    With x = 0 and T = 0 it is eq. (7). See :func:`_tail_term` for how the
+    2F1 term is kept finite. At a = 1 the expression is 0/0 (a removable
+    singularity); there it is evaluated as the mean of a = 1 -/+ 1e-5
+    (error ~1e-10 relative).
+    """
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    if abs(a - 1.0) < 1e-6:
+        below, above = (BGNBDParams(r, alpha, 1.0 + s, b) for s in (-1e-5, 1e-5))
+        return 0.5 * (_expected_if_alive(below, x, age, t) + _expected_if_alive(above, x, age, t))
+    z = t / (alpha + age + t)
+    tail = _tail_term(r, a, b, x, z)
+    unstable = ~np.isfinite(tail)
+    if np.any(unstable):  # scipy's integer-parameter branch overflows: r -/+ 1e-9 relative
+        args = [np.broadcast_to(v, tail.shape)[unstable] for v in (x, z)]
+        tail[unstable] = 0.5 * (_tail_term(r * (1 - 1e-9), a, b, *args) + _tail_term(r * (1 + 1e-9), a, b, *args))
+    if not np.all(np.isfinite(tail)):
+        bad = np.broadcast_to(x, tail.shape)[~np.isfinite(tail)].flat[0]
+        raise NumError(
+            f"the 2F1 of eq. 10 overflows for frequency {bad:g} with a = {a:g}, b = {b:g}, "
+            f"r = {r:g} (got no finite value); use a shorter horizon t"
+        )
+    return (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
+
+
+def _tail_term(r, a, b, x, z):
+    """(1-z)^(r+x) 2F1(r+x, b+x; c; z) with c = a+b+x-1, in a form that is finite.
+
+    The printed 2F1 has c - a' - b' = a - 1 - r - x: it converges at z = 1 only
+    when a - 1 > r + x; otherwise it diverges like (1-z)^(a-1-r-x) and
+    overflows for heavy buyers (x = 200 in 40 weeks) or long horizons.
+    There, Euler's transformation 2F1(a', b'; c; z) = (1-z)^(c-a'-b')
+    2F1(c-a', c-b'; c; z) gives the equal (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z),
+    whose series converges at z = 1. Each customer gets the convergent form.
+    Checked against 40-digit mpmath values on 4,000 random cases (r 0.02-20,
+    a 0.05-20, b 0.05-50, x 0-500, t/(alpha+T) up to 10^6): relative error
+    below 1e-10.
+    """
+    c = a + b + x - 1.0
+    with np.errstate(all="ignore"):
+        printed = (1.0 - z) ** (r + x) * hyp2f1(r + x, b + x, c, z)
+        euler = (1.0 - z) ** (a - 1.0) * hyp2f1(c - r - x, a - 1.0, c, z)
+    return np.asarray(np.where(a - 1.0 > r + x, printed, euler), dtype=float)
+
+
+def expected_purchases(params: BGNBDParams, frequency, recency, T, t) -> np.ndarray:
+    """Expected repeat purchases in the next ``t`` time units, eq. (10).
+
+    E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) * E[purchases in (T, T+t] | alive];
+    see :func:`_tail_term` for the numerically stable 2F1 form used. Finite
+    for extreme customers (e.g. 200 repeat purchases in 40 weeks) and very
+    long horizons; raises ``NumError`` rather than return NaN when scipy's
+    2F1 still overflows (only seen with a > 50 and whole-number parameters).
+
+    Parameters
+    ----------
+    params : BGNBDParams
+    frequency, recency, T : array-like
+        The customers' summaries (time unit of ``params.alpha``).
+    t : array-like
+        Horizon(s) >= 0 in the same unit; broadcast with the customers.
+
+    Returns
+    -------
+    ndarray
+        Expected number of purchases after T (the first purchase is long past
+        and never counted).
+    """
+    x, t_x, age = _validated_summary(frequency, recency, T)
+    horizon = float_array("t", t)
+    require("t", horizon, horizon >= 0, ">= 0")
+    x, t_x, age, horizon = broadcast(frequency=x, recency=t_x, T=age, t=horizon)
+    return _p_alive(params, x, t_x, age) * _expected_if_alive(params, x, age, horizon)
+
+
+def expected_purchases_new(params: BGNBDParams, t) -> np.ndarray:
+    """Expected repeat purchases of a new customer in (0, t], eq. (7).
+
+    E[X(t)] = (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))],
+    evaluated in the stable form of :func:`_tail_term` (x = 0, T = 0). The
+    first purchase at time 0 is not counted.
+    """
+    horizon = float_array("t", t)
+    require("t", horizon, horizon >= 0, ">= 0")
+    return _expected_if_alive(params, np.zeros_like(horizon), np.zeros_like(horizon), horizon)
