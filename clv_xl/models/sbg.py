@@ -1,0 +1,237 @@
+"""Shifted-beta-geometric (sBG) model of contract renewals.
+
+References: P. S. Fader and B. G. S. Hardie (2007), "How to Project Customer
+Retention", Journal of Interactive Marketing 21(1), 76-90 (parameters alpha,
+beta; called ``gamma``, ``delta`` here), and P. S. Fader and B. G. S. Hardie
+(2010), "Customer-Base Valuation in a Contractual Setting: The Perils of
+Ignoring Heterogeneity", Marketing Science 29(1), 85-93 (DEL, DERL).
+
+Time is counted in whole contract periods (the unit of the survivor data,
+e.g. years). Period 0 is acquisition: every customer is active in period 0.
+At the end of each period an active customer renews with probability 1 - theta,
+theta ~ Beta(gamma, delta) across customers. T is the period in which the
+customer is lost (T >= 1); "n renewals" means active in periods 0..n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+from clv_xl.errors import FitError, NumError
+from clv_xl.models import _mle
+from clv_xl.models._checks import float_array, require, scalar
+
+PARAM_NAMES = ("gamma", "delta")
+
+
+@dataclass(frozen=True)
+class SBGParams:
+    """sBG parameters: churn probability theta ~ Beta(gamma, delta).
+
+    ``log_likelihood``, ``n_customers`` (cohort size) and ``converged``
+    describe the fit; NaN / 0 / False for parameters typed in by hand.
+    """
+
+    gamma: float
+    delta: float
+    log_likelihood: float = float("nan")
+    n_customers: float = 0
+    converged: bool = False
+
+    def __post_init__(self):
+        for name in PARAM_NAMES:
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise NumError(f"{name} must be a finite number > 0 (got {value})")
+
+
+def _periods(name: str, t, lowest: int) -> np.ndarray:
+    periods = float_array(name, t)
+    require(name, periods, (periods >= lowest) & (periods == np.floor(periods)), f"a whole number >= {lowest}")
+    return periods
+
+
+def survival(params: SBGParams, t) -> np.ndarray:
+    """S(t) = B(gamma, delta + t) / B(gamma, delta): share still active in period t (FH 2007, eq. 6).
+
+    ``t`` in whole periods >= 0; S(0) = 1.
+    """
+    t = _periods("t", t, 0)
+    return np.exp(betaln(params.gamma, params.delta + t) - betaln(params.gamma, params.delta))
+
+
+def churn_probability(params: SBGParams, t) -> np.ndarray:
+    """P(T = t) = B(gamma + 1, delta + t - 1) / B(gamma, delta) (FH 2007, eq. 5).
+
+    The probability that a newly acquired customer is lost in period t (t >= 1),
+    i.e. active in periods 0..t-1 and not in t. Unconditional; the share of
+    period t-1's actives lost in period t is ``1 - retention(params, t)``.
+    """
+    t = _periods("t", t, 1)
+    return np.exp(betaln(params.gamma + 1, params.delta + t - 1) - betaln(params.gamma, params.delta))
+
+
+def retention(params: SBGParams, t) -> np.ndarray:
+    """Retention rate r_t = S(t)/S(t-1) = (delta + t - 1) / (gamma + delta + t - 1) (FH 2007, eq. 8).
+
+    Share of period t-1's active customers still active in period t (t >= 1);
+    increases with t (the high-churn customers leave first).
+    """
+    t = _periods("t", t, 1)
+    return (params.delta + t - 1) / (params.gamma + params.delta + t - 1)
+
+
+def _log_likelihood_and_gradient(gamma, delta, lost, survivors_at_end, horizon):
+    """Cohort log-likelihood (FH 2007, eq. 9) and its gradient in (gamma, delta).
+
+    LL = sum_{t=1..n} lost_t ln P(T=t) + S_n ln S(n), with S_n still active at n.
+    """
+    t = np.arange(1, horizon + 1)
+
+    def dbetaln(x, y):  # gradient of ln B(x, y)
+        return np.array([digamma(x) - digamma(x + y), digamma(y) - digamma(x + y)])
+
+    log_churn = betaln(gamma + 1, delta + t - 1) - betaln(gamma, delta)
+    log_survive = betaln(gamma, delta + horizon) - betaln(gamma, delta)
+    value = lost @ log_churn + survivors_at_end * log_survive
+    gradient = (
+        dbetaln(gamma + 1, delta + t - 1) @ lost
+        + survivors_at_end * dbetaln(gamma, delta + horizon)
+        - (lost.sum() + survivors_at_end) * dbetaln(gamma, delta)
+    )
+    return value, gradient
+
+
+def fit(survivors) -> SBGParams:
+    """Maximum-likelihood fit of the sBG model to one cohort's survivor counts.
+
+    Parameters
+    ----------
+    survivors : array-like
+        Customers still active in periods 0, 1, ..., n; the first value is the
+        cohort size. Must not increase. Counts or percentages both work.
+
+    Returns
+    -------
+    SBGParams
+        ``log_likelihood`` is eq. (9) of FH (2007) for these counts.
+
+    Raises
+    ------
+    FitError
+        If the optimiser does not converge, e.g. when nobody churns or the data
+        show no heterogeneity (gamma and delta run off to infinity).
+    """
+    counts = float_array("survivors", survivors).reshape(-1)
+    if counts.size < 2:
+        raise FitError(f"survivors needs the cohort size and at least one later period (got {counts.size} values)")
+    require("survivors", counts, counts >= 0, ">= 0")
+    require("survivors", counts[:1], counts[:1] > 0, "> 0 in period 0 (the cohort size)")
+    increase = np.diff(counts) > 0
+    if increase.any():
+        period = int(np.argmax(increase)) + 1
+        raise NumError(
+            f"survivors must not increase (got {counts[period]:g} in period {period} after {counts[period - 1]:g})"
+        )
+    lost = -np.diff(counts)
+    if not lost.any():
+        raise FitError("survivors never decrease (got no churn): the churn rate cannot be estimated")
+    cohort_size = counts[0]
+
+    def objective(log_params):
+        params = np.exp(log_params)
+        value, gradient = _log_likelihood_and_gradient(*params, lost, counts[-1], lost.size)
+        return -value / cohort_size, -gradient * params / cohort_size
+
+    (gamma, delta), mean_log_likelihood = _mle.maximize(objective, np.zeros(2), PARAM_NAMES)
+    return SBGParams(
+        float(gamma), float(delta),
+        log_likelihood=float(mean_log_likelihood * cohort_size),
+        n_customers=float(cohort_size),
+        converged=True,
+    )
+
+
+def _discounted_survival_sum(params: SBGParams, shift, discount_rate):
+    """sum_{k>=0} [S(shift + k) / S(shift)] / (1+d)^k = 2F1(1, delta'; gamma + delta'; 1/(1+d)),
+
+    with delta' = delta + shift. At d = 0 (needs gamma > 1) this is the closed
+    form (gamma + delta' - 1)/(gamma - 1). Where scipy's 2F1 overflows (its
+    gamma functions overflow once gamma + delta' > ~170 and d is small), the
+    series itself is summed in log space (:func:`_series_2f1_one`).
+    """
+    d = d_in = float_array("discount_rate", discount_rate)
+    require("discount_rate", d, d >= 0, ">= 0")
+    if params.gamma <= 1 and np.any(d == 0):
+        raise NumError(
+            f"discount_rate must be > 0 when gamma <= 1 (got 0 with gamma = {params.gamma:g}): "
+            "the undiscounted expected lifetime is infinite"
+        )
+    delta, d = np.broadcast_arrays(params.delta + np.asarray(shift, dtype=float), d)
+    delta, d = delta.reshape(-1), d.reshape(-1)
+    with np.errstate(all="ignore"):
+        total = np.where(
+            d == 0,
+            (params.gamma + delta - 1.0) / (params.gamma - 1.0),
+            hyp2f1(1.0, delta, params.gamma + delta, 1.0 / (1.0 + d)),
+        )
+    for i in np.flatnonzero(~np.isfinite(total)):
+        total[i] = _series_2f1_one(delta[i], params.gamma + delta[i], 1.0 / (1.0 + d[i]))
+    return total.reshape(np.broadcast_shapes(np.shape(shift), d_in.shape))
+
+
+def _series_2f1_one(b, c, z, max_terms=10_000_000):
+    """2F1(1, b; c; z) = sum_k (b)_k/(c)_k z^k for 0 < z < 1 and c > b > 0, summed term by term.
+
+    The terms fall at least like z^k, so K terms leave a tail below
+    z^K/(1-z); K is chosen to make that < 1e-17 of the first term.
+    """
+    terms_needed = int(np.ceil((np.log(1e-17) + np.log1p(-z)) / np.log(z)))
+    if terms_needed > max_terms:
+        raise NumError(
+            f"discount_rate is too close to 0 for this customer (got 1/(1+d) = {z:.10g}); "
+            "use discount_rate 0 or a larger one"
+        )
+    k = np.arange(terms_needed)
+    log_terms = k * np.log(z) + gammaln(b + k) - gammaln(b) - gammaln(c + k) + gammaln(c)
+    return float(np.exp(log_terms).sum())
+
+
+def discounted_expected_lifetime(params: SBGParams, discount_rate, value_per_period=1.0) -> np.ndarray:
+    """DEL: discounted expected lifetime of a newly acquired customer (FH 2010, eq. 3).
+
+    DEL = sum_{t>=0} S(t) / (1+d)^t = 2F1(1, delta; gamma + delta; 1/(1+d)).
+
+    Timing: one payment of ``value_per_period`` at the start of each active
+    period; the payment of period 0 (acquisition, made with certainty) is
+    included undiscounted. ``discount_rate`` d is per period.
+    """
+    value = scalar("value_per_period", value_per_period)
+    return value * _discounted_survival_sum(params, 0.0, discount_rate)
+
+
+def discounted_expected_residual_lifetime(
+    params: SBGParams, renewals, discount_rate, value_per_period=1.0
+) -> np.ndarray:
+    """DERL of a customer who has made ``renewals`` = n renewals (FH 2010, eq. 6).
+
+    The customer was active in periods 0..n; we stand at the end of period n,
+    just before the next renewal decision. Future payments are made at the
+    start of periods n+1, n+2, ... if the customer is still active, and
+    discounted to the end of period n, so the next payment (period n+1) is
+    *not* discounted but is only made if the customer renews:
+
+        DERL = sum_{t>=n+1} [S(t)/S(n)] / (1+d)^(t-n-1)
+             = (delta + n)/(gamma + delta + n) * 2F1(1, delta + n + 1; gamma + delta + n + 1; 1/(1+d)).
+
+    FH (2010) write this for a customer with "n - 1 renewals"; ``renewals``
+    here is that n - 1. The current period's payment (period n, already made)
+    is excluded, so DEL = 1 + DERL(0)/(1+d).
+    """
+    n = _periods("renewals", renewals, 0)
+    value = scalar("value_per_period", value_per_period)
+    next_renewal = (params.delta + n) / (params.gamma + params.delta + n)
+    return value * next_renewal * _discounted_survival_sum(params, n + 1.0, discount_rate)
