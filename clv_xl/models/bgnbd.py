@@ -265,11 +265,17 @@ def _tail_term(r, a, b, x, z):
     a 0.05-20, b 0.05-50, x 0-500, t/(alpha+T) up to 10^6): relative error
     below 1e-10.
     """
+    x, z = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(z, dtype=float))
     c = a + b + x - 1.0
+    printed = a - 1.0 > r + x
+    euler = ~printed
+    tail = np.empty(x.shape)
     with np.errstate(all="ignore"):
-        printed = (1.0 - z) ** (r + x) * hyp2f1(r + x, b + x, c, z)
-        euler = (1.0 - z) ** (a - 1.0) * hyp2f1(c - r - x, a - 1.0, c, z)
-    return np.asarray(np.where(a - 1.0 > r + x, printed, euler), dtype=float)
+        xp, zp, cp = x[printed], z[printed], c[printed]
+        tail[printed] = (1.0 - zp) ** (r + xp) * hyp2f1(r + xp, b + xp, cp, zp)
+        xe, ze, ce = x[euler], z[euler], c[euler]
+        tail[euler] = (1.0 - ze) ** (a - 1.0) * hyp2f1(ce - r - xe, a - 1.0, ce, ze)
+    return tail
 
 
 def expected_purchases(params: BGNBDParams, frequency, recency, T, t) -> np.ndarray:
