@@ -188,3 +188,77 @@ def excel_errors(function):
             return f"#VALUE! {type(error).__name__}: {error}"
 
     return guarded
+
+
+# --- dates and parameter blocks -------------------------------------------------------
+
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # serial 1 = 1900-01-01 (after Excel's 1900 bug)
+
+
+def to_date(name, value) -> np.datetime64:
+    """One date cell as ``datetime64[D]``: a date, an Excel serial number or ISO text."""
+    if isinstance(value, (dt.date, dt.datetime, np.datetime64)):
+        return np.datetime64(value, "D")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if not np.isfinite(value) or value < 1:
+            raise CLVError(f"{name} must be a date (got {_show(value)})")
+        return EXCEL_EPOCH + np.timedelta64(int(value), "D")
+    if isinstance(value, str):
+        try:
+            return np.datetime64(dt.date.fromisoformat(value.strip()[:10]), "D")
+        except ValueError:
+            pass
+    raise CLVError(f"{name} must be a date (got {_show(value)}); use a date cell or yyyy-mm-dd")
+
+
+def to_serial(date) -> float:
+    """An Excel date serial number for a ``datetime64``/``Timestamp`` date."""
+    return float((np.datetime64(date, "D") - EXCEL_EPOCH) / np.timedelta64(1, "D"))
+
+
+def column_values(name, value, blank_ok=False) -> list:
+    """The cells of a one-column (or one-row) range as a flat list, blanks kept as ``None``."""
+    grid = to_grid(value)
+    if min(grid.shape) != 1:
+        raise ShapeError(f"{name} must be a single column or row (got {grid.shape[0]}x{grid.shape[1]})")
+    cells = [None if is_blank(cell) else cell for cell in grid.ravel()]
+    if not blank_ok and None in cells:
+        raise CLVError(f"{name} has a blank cell (row {cells.index(None) + 1}); fill or remove it")
+    return cells
+
+
+def number_column(name, cells, rows=None) -> np.ndarray:
+    """A list of cells as floats; the first blank or non-number names its row.
+
+    ``rows`` are the cells' row numbers within the range (default 1, 2, ...).
+    """
+    numbers = np.empty(len(cells))
+    for index, (row, cell) in enumerate(zip(rows or range(1, len(cells) + 1), cells)):
+        numbers[index], message = _number_or_message(f"{name} row {row}", cell)
+        if message is not None:
+            raise CLVError(message.split(" ", 1)[1] if message else f"{name} row {row} is blank")
+    return numbers
+
+
+def parameter_block(name, value, labels) -> dict:
+    """Model parameters from a labelled block (label, number rows) or plain numbers in order.
+
+    A fit function spills ``[["r", 0.24], ["alpha", 4.4], ...]``; pointing at that
+    block, at its number column, or typing the numbers in a range all work.
+    """
+    cells = [cell for cell in to_grid(value).ravel() if not is_blank(cell)]
+    by_label = {}
+    for label, number in zip(cells, cells[1:]):
+        if isinstance(label, str) and label.strip().lower() in labels and not isinstance(number, str):
+            by_label[label.strip().lower()] = number
+    numbers = [cell for cell in cells if not isinstance(cell, str)]
+    found = by_label if len(by_label) == len(labels) else dict(zip(labels, numbers))
+    if len(found) < len(labels):
+        raise CLVError(
+            f"{name} must hold {len(labels)} numbers ({', '.join(labels)}) or the block a fit "
+            f"returns (got {len(numbers)} numbers)"
+        )
+    for label, number in found.items():
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not np.isfinite(number):
+            raise CLVError(f"{name}: {label} must be a number (got {_show(number)})")
+    return {label: float(found[label]) for label in labels}

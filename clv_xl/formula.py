@@ -25,6 +25,22 @@ from scipy.special import exprel
 
 from .errors import DivZeroError, NumError, ShapeError
 
+# Predictive CLV (Fader & Hardie models): the Excel layer reaches them through this module.
+from .models.bgnbd import PARAM_NAMES as BGNBD_PARAMETERS  # noqa: E402,F401
+from .models.bgnbd import BGNBDParams, expected_purchases, expected_purchases_new, p_alive  # noqa: F401
+from .models.bgnbd import fit as fit_bgnbd  # noqa: F401
+from .models.gamma_gamma import PARAM_NAMES as GG_PARAMETERS  # noqa: F401
+from .models.gamma_gamma import GammaGammaParams, expected_spend  # noqa: F401
+from .models.gamma_gamma import fit as fit_gamma_gamma  # noqa: F401
+from .models.clv import customer_lifetime_value as predicted_clv  # noqa: F401
+from .models.rfm import cohort_table, rfm_summary  # noqa: F401
+from .models.sbg import PARAM_NAMES as SBG_PARAMETERS  # noqa: F401
+from .models.sbg import SBGParams  # noqa: F401
+from .models.sbg import discounted_expected_residual_lifetime as sbg_derl  # noqa: F401
+from .models.sbg import fit as fit_sbg  # noqa: F401
+from .models.sbg import retention as sbg_retention  # noqa: F401
+from .models.sbg import survival as sbg_survival  # noqa: F401
+
 DEFAULT_THREE_TIER_LABELS = ("High", "Medium", "Low")
 MIN_TIERS, MAX_TIERS = 2, 10
 

@@ -12,14 +12,28 @@ column stays a column); a range in spills a result of the same shape out.
 
 from __future__ import annotations
 
+import functools
 import inspect
+from collections import OrderedDict
 
 import numpy as np
 import xlwings as xw
 
 from . import formula
-from .cells import evaluate, excel_errors, from_grid, is_blank, numeric_grid, to_grid
-from .errors import CLVError
+from .cells import (
+    column_values,
+    evaluate,
+    excel_errors,
+    from_grid,
+    is_blank,
+    number_column,
+    numeric_grid,
+    parameter_block,
+    to_date,
+    to_grid,
+    to_serial,
+)
+from .errors import CLVError, ShapeError
 
 CATEGORY = "CLV"
 FUNCTIONS: dict = {}
@@ -271,3 +285,396 @@ def _labels_argument(labels):
     names = [str(cell) for cell in to_grid(labels).ravel() if not is_blank(cell)]
     return names or None
 
+# --- predictive CLV from transactions (Fader & Hardie models) ---------------------------
+
+RFM_HEADER = ["customer", "frequency", "recency", "T", "monetary"]
+_FIT_CACHE: OrderedDict = OrderedDict()
+_FIT_CACHE_SIZE = 16
+
+
+def _cached_fit(fit, *columns):
+    """A fit is not recomputed when Excel recalculates with unchanged inputs."""
+    key = (fit.__module__, fit.__name__) + tuple(np.asarray(c, dtype=float).tobytes() for c in columns)
+    if key not in _FIT_CACHE:
+        _FIT_CACHE[key] = fit(*columns)
+        if len(_FIT_CACHE) > _FIT_CACHE_SIZE:
+            _FIT_CACHE.popitem(last=False)
+    _FIT_CACHE.move_to_end(key)
+    return _FIT_CACHE[key]
+
+
+def _summary_columns(**ranges):
+    """Equal-length float columns; rows blank in every column (e.g. trailing rows) are dropped."""
+    columns = {name: column_values(name, value, blank_ok=True) for name, value in ranges.items()}
+    lengths = {len(cells) for cells in columns.values()}
+    if len(lengths) != 1:
+        sizes = ", ".join(f"{name} has {len(cells)}" for name, cells in columns.items())
+        raise ShapeError(f"the columns must have the same number of rows ({sizes})")
+    used = [row for row in range(lengths.pop()) if any(c[row] is not None for c in columns.values())]
+    return [number_column(name, [cells[row] for row in used], [row + 1 for row in used])
+            for name, cells in columns.items()]
+
+
+def _params_block(params, labels):
+    """The labelled 2-column block a fit spills: one row per parameter, then log-likelihood."""
+    rows = [[label, float(getattr(params, label))] for label in labels]
+    return rows + [["log-likelihood", float(params.log_likelihood)]]
+
+
+def _bgnbd(params):
+    return formula.BGNBDParams(**parameter_block("params", params, formula.BGNBD_PARAMETERS))
+
+
+def _gamma_gamma(params):
+    return formula.GammaGammaParams(**parameter_block("gg_params", params, formula.GG_PARAMETERS))
+
+
+@excel_function
+def CLV_RFM(customer_ids, dates, amounts, as_of=None, period="W"):
+    """Customer summary from an order list: repeat purchases, recency, age and average spend.
+
+    Same-day orders count as one purchase; the first purchase is not a repeat
+    and is left out of monetary. Months are 365.25/12 days.
+
+    Example: =CLV_RFM(A2:A7000, B2:B7000, C2:C7000, "1997-09-30") gives a table with a header row.
+
+    Parameters
+    ----------
+    customer_ids
+        Customer of each order line (a column).
+    dates
+        Date of each order line (a column of dates).
+    amounts
+        Amount of each order line (a column).
+    as_of
+        Optional end of the observation period; later orders are ignored (default: last date).
+    period
+        Optional time unit of recency and T: "D" days, "W" weeks (default), "M" months, "Y" years.
+    """
+    ids = column_values("customer_ids", customer_ids)
+    days = [to_date(f"dates row {row}", cell) for row, cell in
+            enumerate(column_values("dates", dates), start=1)]
+    (spend,) = _summary_columns(amounts=amounts)
+    end = None if is_blank(as_of) else to_date("as_of", to_grid(as_of)[0, 0])
+    table = formula.rfm_summary(ids, days, spend, as_of=end, time_unit=period)
+    rows = [[_plain(customer), *map(float, values)] for customer, values in
+            zip(table.index, table[RFM_HEADER[1:]].to_numpy())]
+    return [RFM_HEADER] + rows
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+@excel_function
+def CLV_COHORT(customer_ids, dates, period="M"):
+    """Cohort retention table: share of each month's new customers who buy again later.
+
+    Rows: acquisition cohorts (first-purchase period, as a date); columns:
+    periods since acquisition (0 = the first purchase, always 100%). Blank where
+    a period has not been observed yet.
+
+    Example: =CLV_COHORT(A2:A7000, B2:B7000) gives a table with a header row.
+
+    Parameters
+    ----------
+    customer_ids
+        Customer of each order line (a column).
+    dates
+        Date of each order line (a column of dates).
+    period
+        Optional calendar period: "M" months (default), "W" weeks, "D" days, "Y" years.
+    """
+    ids = column_values("customer_ids", customer_ids)
+    days = [to_date(f"dates row {row}", cell) for row, cell in
+            enumerate(column_values("dates", dates), start=1)]
+    table = formula.cohort_table(ids, days, period=period)
+    header = [["cohort", *map(float, table.columns)]]
+    rows = [[to_serial(cohort), *("" if np.isnan(v) else float(v) for v in shares)]
+            for cohort, shares in zip(table.index, table.to_numpy())]
+    return header + rows
+
+
+@excel_function
+def CLV_FIT_BGNBD(frequency, recency, T):
+    """Fit the BG/NBD purchase model to customer summaries: r, alpha, a, b.
+
+    Fader, Hardie & Lee (2005), by maximum likelihood. Use the output of
+    CLV_RFM; the time unit of alpha is the unit of recency and T.
+
+    Example: =CLV_FIT_BGNBD(B2:B2358, C2:C2358, D2:D2358) gives r 0.243, alpha 4.414, a 0.793, b 2.426 on CDNOW.
+
+    Parameters
+    ----------
+    frequency
+        Repeat purchases per customer (column from CLV_RFM).
+    recency
+        Time of the last purchase since the first, per customer.
+    T
+        Time since the first purchase (customer age), per customer.
+    """
+    columns = _summary_columns(frequency=frequency, recency=recency, T=T)
+    params = _cached_fit(formula.fit_bgnbd, *columns)
+    return _params_block(params, formula.BGNBD_PARAMETERS)
+
+
+@excel_function
+def CLV_PALIVE(params, frequency, recency, T):
+    """Probability that each customer is still active (BG/NBD), between 0 and 1.
+
+    A customer with no repeat purchase yet has 1.
+
+    Example: =CLV_PALIVE(H2:I6, B2:B100, C2:C100, D2:D100) gives a column of probabilities.
+
+    Parameters
+    ----------
+    params
+        BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
+    frequency
+        Repeat purchases per customer.
+    recency
+        Time of the last purchase since the first.
+    T
+        Time since the first purchase.
+    """
+    model = _bgnbd(params)
+    return evaluate(functools.partial(formula.p_alive, model),
+                    {"frequency": frequency, "recency": recency, "T": T})
+
+
+@excel_function
+def CLV_PURCHASES(params, frequency, recency, T, horizon):
+    """Expected purchases of each customer in the next `horizon` periods (BG/NBD).
+
+    Time unit: that of recency and T. Repeat purchases only.
+
+    Example: =CLV_PURCHASES(H2:I6, 2, 30.43, 38.86, 39) gives 1.226 with the CDNOW fit.
+
+    Parameters
+    ----------
+    params
+        BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
+    frequency
+        Repeat purchases per customer.
+    recency
+        Time of the last purchase since the first.
+    T
+        Time since the first purchase.
+    horizon
+        Number of periods ahead, e.g. 52 weeks.
+    """
+    model = _bgnbd(params)
+    expected = functools.partial(formula.expected_purchases, model)
+    return evaluate(lambda frequency, recency, T, horizon: expected(frequency, recency, T, horizon),
+                    {"frequency": frequency, "recency": recency, "T": T, "horizon": horizon})
+
+
+@excel_function
+def CLV_PURCHASES_NEW(params, horizon):
+    """Expected repeat purchases of a brand-new customer in the first `horizon` periods (BG/NBD).
+
+    Example: =CLV_PURCHASES_NEW(H2:I6, 52) gives the purchases a new customer makes in a year of weeks.
+
+    Parameters
+    ----------
+    params
+        BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
+    horizon
+        Number of periods from the first purchase.
+    """
+    model = _bgnbd(params)
+    return evaluate(lambda horizon: formula.expected_purchases_new(model, horizon), {"horizon": horizon})
+
+
+@excel_function
+def CLV_FIT_GG(frequency, monetary):
+    """Fit the Gamma-Gamma spend model to repeat buyers: p, q, gamma.
+
+    Fader & Hardie (2013); customers with no repeat purchase are left out.
+
+    Example: =CLV_FIT_GG(B2:B2358, E2:E2358) gives p 6.25, q 3.74, gamma 15.44 on CDNOW.
+
+    Parameters
+    ----------
+    frequency
+        Repeat purchases per customer (column from CLV_RFM).
+    monetary
+        Average spend per repeat purchase, per customer.
+    """
+    columns = _summary_columns(frequency=frequency, monetary=monetary)
+    params = _cached_fit(formula.fit_gamma_gamma, *columns)
+    return _params_block(params, formula.GG_PARAMETERS)
+
+
+@excel_function
+def CLV_SPEND(gg_params, frequency, monetary):
+    """Expected average spend per purchase of each customer (Gamma-Gamma).
+
+    Blends the customer's own average with the population's, weighted by how
+    many repeat purchases back it up.
+
+    Example: =CLV_SPEND(K2:L5, B2:B100, E2:E100) gives a column of expected spends.
+
+    Parameters
+    ----------
+    gg_params
+        Gamma-Gamma parameters: the block CLV_FIT_GG returns, or p, q, gamma.
+    frequency
+        Repeat purchases per customer.
+    monetary
+        Average spend per repeat purchase.
+    """
+    model = _gamma_gamma(gg_params)
+    return evaluate(functools.partial(formula.expected_spend, model),
+                    {"frequency": frequency, "monetary": monetary})
+
+
+@excel_function
+def CLV_PREDICT(
+    bgnbd_params,
+    gg_params,
+    frequency,
+    recency,
+    T,
+    monetary,
+    horizon,
+    discount_rate=0.0,
+    margin=1.0,
+    period="W",
+):
+    """Predicted CLV of each customer: expected margin from future purchases over a horizon.
+
+    Margin x expected spend x expected purchases in each period ahead, each
+    period's purchases discounted from the end of that period at the annual
+    rate converted to the data's period. Future repeat purchases only.
+
+    Example: =CLV_PREDICT(H2:I6, K2:L5, B2:B100, C2:C100, D2:D100, E2:E100, 52, 10%, 30%) gives a column of CLVs.
+
+    Parameters
+    ----------
+    bgnbd_params
+        BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
+    gg_params
+        Gamma-Gamma parameters: the block CLV_FIT_GG returns, or p, q, gamma.
+    frequency
+        Repeat purchases per customer.
+    recency
+        Time of the last purchase since the first.
+    T
+        Time since the first purchase.
+    monetary
+        Average spend per repeat purchase.
+    horizon
+        Whole periods ahead, e.g. 52 weeks.
+    discount_rate
+        Optional discount rate per YEAR, e.g. 10% (default 0); converted to the period.
+    margin
+        Optional profit margin as a fraction, e.g. 30% (default 100%).
+    period
+        Optional time unit of recency, T and horizon: "D", "W" (default), "M" or "Y".
+    """
+    purchases, spend = _bgnbd(bgnbd_params), _gamma_gamma(gg_params)
+    settings = {"horizon": _single("horizon", horizon), "time_unit": period,
+                "annual_discount_rate": _single("discount_rate", discount_rate),
+                "margin": _single("margin", margin)}
+    value = functools.partial(formula.predicted_clv, purchases, spend, **settings)
+    return evaluate(value, {"frequency": frequency, "recency": recency, "T": T, "monetary": monetary})
+
+
+def _single(name, value):
+    """A setting that must be one number (not a range)."""
+    grid = to_grid(value)
+    if grid.size != 1:
+        raise ShapeError(f"{name} must be a single cell (got {grid.shape[0]}x{grid.shape[1]})")
+    (number,) = number_column(name, list(grid.ravel()))
+    return number
+
+
+@excel_function
+def CLV_FIT_SBG(survivors):
+    """Fit the subscription retention model (shifted-beta-geometric) to survivor counts.
+
+    Fader & Hardie (2007). Survivors: customers still active in periods 0, 1,
+    2, ... of one cohort (the first value is the cohort size).
+
+    Example: =CLV_FIT_SBG(B2:B9) gives gamma 0.704, delta 1.182 for the paper's regular cohort.
+
+    Parameters
+    ----------
+    survivors
+        Customers still active at period 0, 1, 2, ... (a column; counts or percentages).
+    """
+    (counts,) = _summary_columns(survivors=survivors)
+    params = _cached_fit(formula.fit_sbg, counts)
+    return _params_block(params, formula.SBG_PARAMETERS)
+
+
+def _sbg(params):
+    return formula.SBGParams(**parameter_block("params", params, formula.SBG_PARAMETERS))
+
+
+@excel_function
+def CLV_SBG_SURVIVAL(params, periods):
+    """Share of a subscription cohort still active after each number of periods (sBG).
+
+    Period 0 is sign-up (100%).
+
+    Example: =CLV_SBG_SURVIVAL(E2:F4, A2:A14) gives the projected survival curve.
+
+    Parameters
+    ----------
+    params
+        sBG parameters: the block CLV_FIT_SBG returns, or gamma, delta.
+    periods
+        Whole periods since sign-up, 0, 1, 2, ...
+    """
+    model = _sbg(params)
+    return evaluate(lambda periods: formula.sbg_survival(model, periods), {"periods": periods})
+
+
+@excel_function
+def CLV_SBG_RETENTION(params, periods):
+    """Retention rate in each period: share of last period's subscribers who renew (sBG).
+
+    Rises over time, as the customers most likely to cancel leave first.
+
+    Example: =CLV_SBG_RETENTION(E2:F4, A3:A14) gives the projected retention rates.
+
+    Parameters
+    ----------
+    params
+        sBG parameters: the block CLV_FIT_SBG returns, or gamma, delta.
+    periods
+        Whole periods since sign-up, 1, 2, 3, ...
+    """
+    model = _sbg(params)
+    return evaluate(lambda periods: formula.sbg_retention(model, periods), {"periods": periods})
+
+
+@excel_function
+def CLV_DERL(params, renewals, discount_rate=0.0, value_per_period=1.0):
+    """Expected future value of a subscriber who has renewed n times (DERL, sBG).
+
+    Discounted expected residual lifetime (Fader & Hardie 2010): payments at
+    the start of each future period while still subscribed, the next one
+    (if they renew) undiscounted; the current period's payment is excluded.
+
+    Example: =CLV_DERL(E2:F4, 0, 10%, 100) gives the value of a subscriber in their first period.
+
+    Parameters
+    ----------
+    params
+        sBG parameters: the block CLV_FIT_SBG returns, or gamma, delta.
+    renewals
+        Renewals made so far (0 for a customer in the first period).
+    discount_rate
+        Optional discount rate per period, e.g. 10% (default 0).
+    value_per_period
+        Optional payment per period (default 1: the result is in periods).
+    """
+    model = _sbg(params)
+    return evaluate(
+        lambda renewals, discount_rate, value_per_period:
+        formula.sbg_derl(model, renewals, discount_rate, 1.0) * value_per_period,
+        {"renewals": renewals, "discount_rate": discount_rate, "value_per_period": value_per_period},
+    )
