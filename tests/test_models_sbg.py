@@ -50,16 +50,19 @@ def test_derl_equals_its_brute_force_sum(params, renewals, d):
     assert closed == pytest.approx(brute_force_derl(params, renewals, d), rel=1e-8)
 
 
-@pytest.mark.parametrize("renewals,d", [(1000, 0.002), (5000, 0.001), (300, 0.0005)])
-def test_long_tenures_with_small_discount_rates_stay_exact(renewals, d):
-    # here scipy's 2F1 overflows (gamma + delta + n > 170) and the series is summed instead
-    params = SBGParams(0.704, 1.182)
+@pytest.mark.parametrize(
+    "gamma,delta,renewals,d",
+    [(0.704, 1.182, 1000, 0.002), (0.704, 1.182, 5000, 0.001), (0.704, 1.182, 300, 0.0005), (1.0, 0.478, 0, 0.00195)],
+)
+def test_cases_where_scipy_hyp2f1_fails_stay_exact(gamma, delta, renewals, d):
+    # scipy's 2F1 gives NaN for gamma + delta + n > 170 and a wrong (negative) value for the last case
+    params = SBGParams(gamma, delta)
     closed = sbg.discounted_expected_residual_lifetime(params, renewals, d)
     assert closed == pytest.approx(brute_force_derl(params, renewals, d, periods=200_000), rel=1e-9)
 
 
 @settings(max_examples=50, deadline=None)
-@given(params_strategy, st.floats(0.0, 1.0))
+@given(params_strategy, st.just(0.0) | st.floats(1e-4, 1.0))
 def test_del_counts_the_first_payment_then_discounts_derl(params, d):
     if params.gamma <= 1 and d == 0:
         return
@@ -98,6 +101,8 @@ def test_errors_name_the_argument():
         sbg.fit([1000, 1000, 1000])
     with pytest.raises(NumError, match="discount_rate must be > 0 when gamma <= 1"):
         sbg.discounted_expected_lifetime(SBGParams(0.7, 1.2), 0.0)
+    with pytest.raises(NumError, match="discount_rate must be 0 or at least 1e-5"):
+        sbg.discounted_expected_lifetime(SBGParams(0.7, 1.2), 1e-9)
     with pytest.raises(NumError, match=r"renewals must be a whole number >= 0 \(got -1\)"):
         sbg.discounted_expected_residual_lifetime(SBGParams(0.7, 1.2), -1, 0.1)
     with pytest.raises(NumError, match=r"t must be a whole number >= 1 \(got 0\)"):
