@@ -74,7 +74,7 @@ def _log_likelihood_and_gradient(p, q, gamma, x, z):
 
     f = G(px+q) / (G(px) G(q)) * gamma^q * z^(px-1) * x^(px) / (gamma + x z)^(px+q),
     the marginal density of the mean spend z-bar of x purchases (Fader &
-    Hardie 2013 note; FHL 2005 "RFM and CLV", eq. 3).
+    Hardie 2013 note).
     """
     px = p * x
     log_total = np.log(gamma + x * z)
@@ -144,7 +144,7 @@ def expected_spend(params: GammaGammaParams, frequency, monetary) -> np.ndarray:
     E[Z | p, q, gamma, z-bar, x] = p (gamma + x z-bar) / (p x + q - 1)
         = (q-1)/(px+q-1) * p gamma/(q-1) + px/(px+q-1) * z-bar,
     a weighted mean of the population mean and the customer's own mean
-    (Fader & Hardie 2013 note; FHL 2005 "RFM and CLV", eq. 5). For
+    (Fader & Hardie 2013 note; also FHL 2005 "RFM and CLV"). For
     frequency 0 it is the population mean p gamma / (q - 1).
 
     Raises

@@ -55,7 +55,10 @@ def _periods(name: str, t, lowest: int) -> np.ndarray:
 
 
 def survival(params: SBGParams, t) -> np.ndarray:
-    """S(t) = B(gamma, delta + t) / B(gamma, delta): share still active in period t (FH 2007, eq. 6).
+    """S(t) = B(gamma, delta + t) / B(gamma, delta): share still active in period t.
+
+    FH (2007) compute it recursively, S(t) = S(t-1) - P(T = t); this is the
+    closed form of that recursion.
 
     ``t`` in whole periods >= 0; S(0) = 1.
     """
@@ -64,7 +67,10 @@ def survival(params: SBGParams, t) -> np.ndarray:
 
 
 def churn_probability(params: SBGParams, t) -> np.ndarray:
-    """P(T = t) = B(gamma + 1, delta + t - 1) / B(gamma, delta) (FH 2007, eq. 5).
+    """P(T = t) = B(gamma + 1, delta + t - 1) / B(gamma, delta).
+
+    Closed form of FH (2007)'s recursion, eq. (7): P(T=1) = gamma/(gamma+delta),
+    P(T=t) = (delta+t-2)/(gamma+delta+t-1) P(T=t-1).
 
     The probability that a newly acquired customer is lost in period t (t >= 1),
     i.e. active in periods 0..t-1 and not in t. Unconditional; the share of
@@ -85,7 +91,7 @@ def retention(params: SBGParams, t) -> np.ndarray:
 
 
 def _log_likelihood_and_gradient(gamma, delta, lost, survivors_at_end, horizon):
-    """Cohort log-likelihood (FH 2007, eq. 9) and its gradient in (gamma, delta).
+    """Cohort log-likelihood (FH 2007, appendix eq. B3) and its gradient in (gamma, delta).
 
     LL = sum_{t=1..n} lost_t ln P(T=t) + S_n ln S(n), with S_n still active at n.
     """
@@ -117,7 +123,7 @@ def fit(survivors) -> SBGParams:
     Returns
     -------
     SBGParams
-        ``log_likelihood`` is eq. (9) of FH (2007) for these counts.
+        ``log_likelihood`` is eq. (B3) of FH (2007) for these counts.
 
     Raises
     ------
@@ -207,7 +213,7 @@ def _hyp2f1_one(b, gamma, d):
 
 
 def discounted_expected_lifetime(params: SBGParams, discount_rate, value_per_period=1.0) -> np.ndarray:
-    """DEL: discounted expected lifetime of a newly acquired customer (FH 2010, eq. 3).
+    """DEL: discounted expected lifetime of a newly acquired customer (FH 2010).
 
     DEL = sum_{t>=0} S(t) / (1+d)^t = 2F1(1, delta; gamma + delta; 1/(1+d)).
 
@@ -222,7 +228,7 @@ def discounted_expected_lifetime(params: SBGParams, discount_rate, value_per_per
 def discounted_expected_residual_lifetime(
     params: SBGParams, renewals, discount_rate, value_per_period=1.0
 ) -> np.ndarray:
-    """DERL of a customer who has made ``renewals`` = n renewals (FH 2010, eq. 6).
+    """DERL of a customer who has made ``renewals`` = n renewals (FH 2010).
 
     The customer was active in periods 0..n; we stand at the end of period n,
     just before the next renewal decision. Future payments are made at the
