@@ -90,6 +90,11 @@ def test_cohort_table_shares():
     assert np.isnan(table.loc[feb, 2])  # April is not observed yet
 
 
+def test_cohort_period_is_named_in_errors():
+    with pytest.raises(CLVError, match=r"period must be one of D, W, M, Y \(got 'Q'\)"):
+        cohort_table(["a"], ["2024-01-01"], period="Q")
+
+
 def test_cohort_weeks_start_on_monday():
     table = cohort_table(["a", "a"], ["2024-01-07", "2024-01-08"], period="W")  # Sunday, Monday
     assert table.index[0] == pd.Timestamp("2024-01-01")  # a Monday

@@ -28,14 +28,12 @@ from clv_xl.models._checks import float_array
 DAYS_PER_UNIT = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0, "Y": 365.25}
 
 
-def days_per_unit(time_unit: str) -> float:
-    """Length of one ``time_unit`` ("D", "W", "M" or "Y") in days."""
+def days_per_unit(time_unit: str, name: str = "time_unit") -> float:
+    """Length of one ``time_unit`` ("D", "W", "M" or "Y") in days; ``name`` is used in errors."""
     try:
         return DAYS_PER_UNIT[str(time_unit).upper()]
     except KeyError:
-        raise CLVError(
-            f"time_unit must be one of D, W, M, Y (got {time_unit!r})"
-        ) from None
+        raise CLVError(f"{name} must be one of D, W, M, Y (got {time_unit!r})") from None
 
 
 def rfm_summary(
@@ -125,12 +123,11 @@ def cohort_table(customer_ids, dates, *, period: str = "M", as_of=None) -> pd.Da
         acquisition; column 0 is 1.0 (the first purchase counts there). Periods
         not yet observed at ``as_of`` are NaN (a 0 means observed, no buyer).
     """
+    days_per_unit(period, name="period")
     period = str(period).upper()
-    days_per_unit(period)
     log = _Transactions.build(customer_ids, dates, None, as_of)
     period_of_line = _calendar_period(log.first_day + log.days, period)
-    first_period = np.full(len(log.customers), np.iinfo(np.int64).max)
-    np.minimum.at(first_period, log.codes, period_of_line)
+    first_period = pd.Series(period_of_line).groupby(log.codes).min().to_numpy()
     cohort = first_period[log.codes]
     since = period_of_line - cohort
     pairs = pd.DataFrame({"customer": log.codes, "cohort": cohort, "since": since})
@@ -156,7 +153,7 @@ class _Transactions:
         self.amounts = amounts  # float amounts, or None
         self.first_day = first_day  # days since 1970-01-01 of the earliest date
         self.as_of_day = as_of_day  # as_of in days since first_day
-        self.span = int(days.max()) + 1 if len(days) else 1
+        self.span = int(days.max()) + 1  # days per customer block in (customer, day) keys
 
     @classmethod
     def build(cls, customer_ids, dates, amounts, as_of) -> "_Transactions":
