@@ -18,6 +18,7 @@ Data conventions (see :mod:`clv_xl.models.rfm`):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,11 @@ class _Customers:
 
     def __init__(self, x, t_x, T, weights):
         self.x, self.t_x, self.T, self.weights = x, t_x, T, weights
-        self.x_values, self.x_index = np.unique(x, return_inverse=True)
+
+    @cached_property
+    def distinct_x(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct x values and each row's index into them."""
+        return np.unique(self.x, return_inverse=True)
 
     @classmethod
     def validated(cls, frequency, recency, T, weights=None) -> "_Customers":
@@ -98,7 +103,7 @@ def _log_likelihood_and_gradient(r, alpha, a, b, data: _Customers, with_gradient
                          [x>0] (ln a - ln(b+x-1) - (r+x) ln(alpha+t_x)) )
     Terms that depend on x only are computed once per distinct x.
     """
-    xv, idx = data.x_values, data.x_index
+    xv, idx = data.distinct_x
     x = data.x
     has_repeat = x > 0
     log_b_x_1 = np.log(b + np.maximum(xv, 1) - 1)[idx]  # only used where x > 0
