@@ -1,7 +1,8 @@
 """Seeded simulation of customers under the BG/NBD and Gamma-Gamma models.
 
 Used for parameter-recovery tests, benchmarks and example workbooks. The
-story simulated is the one of Fader, Hardie & Lee (2005), section 2:
+story simulated is the BG/NBD's (Fader, Hardie & Lee 2005, "Counting Your
+Customers the Easy Way"):
 
 * each customer has a purchase rate lambda ~ Gamma(r, rate alpha) per time
   unit and a drop-out probability p ~ Beta(a, b);
@@ -59,7 +60,8 @@ def simulate_bgnbd_summary(n_customers: int, params: BGNBDParams, T, seed=None) 
     rate = rng.gamma(params.r, 1.0 / params.alpha, n_customers)
     dropout = rng.beta(params.a, params.b, n_customers)
     events = rng.poisson(rate * age)
-    repeats_before_dropout = rng.geometric(dropout)
+    # a Beta draw can underflow to 0 for tiny a; J is then "never drops out"
+    repeats_before_dropout = rng.geometric(np.maximum(dropout, np.finfo(float).tiny))
     frequency = np.minimum(events, repeats_before_dropout)
     last = rng.beta(np.maximum(frequency, 1), events - frequency + 1)
     recency = np.where(frequency > 0, age * last, 0.0)
@@ -116,7 +118,8 @@ def simulate_transactions(
     active = np.arange(n_customers)
     clock = np.zeros(n_customers)
     while active.size:  # one round = every active customer's next repeat purchase
-        clock = clock + rng.exponential(1.0 / rate_per_day[active])
+        with np.errstate(divide="ignore", over="ignore"):  # a rate that underflowed never buys
+            clock = clock + rng.exponential(1.0 / rate_per_day[active])
         in_window = clock <= age_days[active]
         active, clock = active[in_window], clock[in_window]
         customers.append(active)
