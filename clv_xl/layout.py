@@ -108,3 +108,90 @@ def tier_chart_rows() -> tuple[int, int]:
     """First and last sheet row of the tier summary's data (the chart source)."""
     first = TIER_TITLE_ROW + 2
     return first, first + len(TIER_LABELS) - 1
+
+
+# --- Transactions and Prediction sheets ----------------------------------------------------
+
+TRANSACTIONS_SHEET = "Transactions"
+TRANSACTION_HEADERS = {"A": "Customer ID", "B": "Date", "C": "Amount"}
+CSV_PATH_CELL = "F2"
+TRANSACTIONS_STATUS_CELL = "F4"
+
+PREDICTION_SHEET = "Prediction"
+AS_OF_CELL, PERIOD_CELL, HORIZON_CELL, DISCOUNT_YEAR_CELL, MARGIN_CELL = "B3", "B4", "B5", "B6", "B7"
+BGNBD_BLOCK = "D4:E8"
+GG_BLOCK = "G4:H7"
+RFM_ANCHOR_ROW = 20  # the CLV_RFM table's header row; customers from the next row
+PREDICTION_HEADERS = {
+    "G": "P(alive)",
+    "H": "Expected purchases (horizon)",
+    "I": "Expected spend per purchase",
+    "J": "Predicted CLV",
+    "K": "Tier",
+}
+PREDICTION_TIER_TITLE_ROW = 19
+FIT_CHECK_CELL = "B13"  # model-implied over actual repeat purchases to date
+
+
+def transaction_range(column: str, transactions: int) -> str:
+    """``Transactions!$A$2:$A$4001`` for 4,000 order lines."""
+    return f"{TRANSACTIONS_SHEET}!${column}$2:${column}${1 + max(transactions, 1)}"
+
+
+def _customer_column(column: str, customers: int) -> str:
+    first = RFM_ANCHOR_ROW + 1
+    return f"{column}{first}:{column}{first + max(customers, 1) - 1}"
+
+
+def prediction_formulas(transactions: int, customers: int) -> dict:
+    """Spilled formulas of the Prediction sheet: address -> (formula, rows, columns).
+
+    ``customers`` is the number of customers with a purchase on or before the
+    as-of date (the rows of the CLV_RFM table below its header).
+    """
+    ids, dates, amounts = (transaction_range(col, transactions) for col in "ABC")
+    frequency, recency, age, monetary = (_customer_column(col, customers) for col in "BCDE")
+    bgnbd, gg = _absolute(BGNBD_BLOCK), _absolute(GG_BLOCK)
+    horizon, discount, margin, period = (_absolute(cell) for cell in
+                                         (HORIZON_CELL, DISCOUNT_YEAR_CELL, MARGIN_CELL, PERIOD_CELL))
+    first = RFM_ANCHOR_ROW + 1
+    return {
+        f"A{RFM_ANCHOR_ROW}": (f"=CLV_RFM({ids},{dates},{amounts},{_absolute(AS_OF_CELL)},{period})",
+                               customers + 1, 5),
+        BGNBD_BLOCK.split(":")[0]: (f"=CLV_FIT_BGNBD({frequency},{recency},{age})", 5, 2),
+        GG_BLOCK.split(":")[0]: (f"=CLV_FIT_GG({frequency},{monetary})", 4, 2),
+        f"G{first}": (f"=CLV_PALIVE({bgnbd},{frequency},{recency},{age})", customers, 1),
+        f"H{first}": (f"=CLV_PURCHASES({bgnbd},{frequency},{recency},{age},{horizon})", customers, 1),
+        f"I{first}": (f"=CLV_SPEND({gg},{frequency},{monetary})", customers, 1),
+        f"J{first}": (f"=CLV_PREDICT({bgnbd},{gg},{frequency},{recency},{age},{monetary},"
+                      f"{horizon},{discount},{margin},{period})", customers, 1),
+        f"K{first}": (f"=CLV_SEGMENT({_customer_column('J', customers)})", customers, 1),
+        FIT_CHECK_CELL: (f"=SUM(CLV_PURCHASES_NEW({bgnbd},{age}))/SUM({frequency})", 1, 1),
+    }
+
+
+def prediction_tier_summary(customers: int) -> dict:
+    """Count, total and average predicted CLV and average P(alive) per tier (address -> formula)."""
+    tiers = _absolute(_customer_column("K", customers))
+    clv = _absolute(_customer_column("J", customers))
+    alive = _absolute(_customer_column("G", customers))
+    title = PREDICTION_TIER_TITLE_ROW
+    cells = {f"{col}{title + 1}": header for col, header in
+             zip("MNOPQ", ("Tier", "Customers", "Total CLV", "Average CLV", "Average P(alive)"))}
+    for row, tier in enumerate(TIER_LABELS, start=title + 2):
+        cells.update({
+            f"M{row}": tier,
+            f"N{row}": f"=COUNTIF({tiers},M{row})",
+            f"O{row}": f"=SUMIF({tiers},M{row},{clv})",
+            f"P{row}": f"=IF(N{row}>0,O{row}/N{row},0)",
+            f"Q{row}": f"=IF(N{row}>0,SUMIF({tiers},M{row},{alive})/N{row},0)",
+        })
+    return cells
+
+
+def _absolute(reference: str) -> str:
+    """``$D$4:$E$8`` for ``D4:E8``; leaves sheet-qualified references alone."""
+    if "!" in reference:
+        return reference
+    return ":".join("$" + "".join(c for c in part if c.isalpha()) + "$" + "".join(c for c in part if c.isdigit())
+                    for part in reference.split(":"))

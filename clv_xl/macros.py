@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
+
 from . import layout
+from .errors import CLVError
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,82 @@ def refresh():
         sheet.range(address).formula2 = content
     book.app.calculate()
     sheet.range(layout.STATUS_CELL).value = plan.status
+
+
+def read_transactions(path) -> pd.DataFrame:
+    """Order lines from a CSV file: the first three columns are customer, date and amount.
+
+    Raises :class:`CLVError` naming the file, the row and the value when a date
+    or an amount cannot be read.
+    """
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise CLVError(f"cannot read the CSV file {path!r}: {error}") from None
+    if frame.shape[1] < 3:
+        raise CLVError(f"the CSV file needs columns customer, date, amount (got {list(frame.columns)})")
+    frame = frame.iloc[:, :3].set_axis(["customer_id", "date", "amount"], axis=1)
+    frame["date"] = _parsed(frame["date"], lambda v: pd.to_datetime(v, errors="coerce"), "a date")
+    frame["amount"] = _parsed(frame["amount"], lambda v: pd.to_numeric(v, errors="coerce"), "a number")
+    return frame
+
+
+def _parsed(values, parse, what):
+    parsed = parse(values)
+    bad = parsed.isna()
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise CLVError(f"CSV row {row + 2}: {values.name} must be {what} (got {values.iloc[row]!r})")
+    return parsed
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What Load CSV writes: order lines, the Transactions rows to clear, Prediction formulas."""
+
+    rows: list
+    clear: str
+    formulas: dict
+    status: str
+
+
+def load_plan(frame: pd.DataFrame, as_of, previous_last_row: int, now: dt.datetime) -> LoadPlan:
+    """Resize the Prediction sheet to the loaded order lines (customers up to ``as_of``)."""
+    lines = len(frame)
+    observed = frame if as_of is None else frame[frame["date"] <= pd.Timestamp(as_of)]
+    customers = observed["customer_id"].nunique()
+    rows = [[customer, date.to_pydatetime(), float(amount)]
+            for customer, date, amount in frame.itertuples(index=False)]
+    clear = f"A2:C{max(previous_last_row, lines + 1)}"
+    formulas = {address: formula for address, (formula, _, _) in
+                layout.prediction_formulas(lines, customers).items()}
+    formulas.update(layout.prediction_tier_summary(customers))
+    status = f"Loaded {lines:,} order lines of {customers:,} customers at {now:%Y-%m-%d %H:%M}"
+    return LoadPlan(rows, clear, formulas, status)
+
+
+def load_transactions():
+    """Load CSV button: read the file named on the Transactions sheet and refresh the prediction."""
+    import xlwings as xw
+
+    book = xw.Book.caller()
+    sheet = book.sheets[layout.TRANSACTIONS_SHEET]
+    status = sheet.range(layout.TRANSACTIONS_STATUS_CELL)
+    try:
+        frame = read_transactions(sheet.range(layout.CSV_PATH_CELL).value)
+    except CLVError as error:
+        status.value = error.cell_message()
+        return
+    as_of = book.sheets[layout.PREDICTION_SHEET].range(layout.AS_OF_CELL).value
+    previous = sheet.range("A1").end("down").row
+    plan = load_plan(frame, as_of, previous, dt.datetime.now())
+    sheet.range(plan.clear).clear_contents()
+    sheet.range("A2").value = plan.rows
+    prediction = book.sheets[layout.PREDICTION_SHEET]
+    for address, formula in plan.formulas.items():
+        prediction.range(address).formula2 = formula
+    book.app.calculate()
+    status.value = plan.status
 
 
 def import_functions():

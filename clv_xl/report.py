@@ -55,12 +55,18 @@ def find_checks(path, values: dict, formulas: dict) -> list[Check]:
     return checks
 
 
+def _number(value) -> str:
+    """Money-like values to the cent, small ones (rates, parameters) to 3 decimals."""
+    if not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
 def format_checks(checks: list[Check]) -> str:
     """A plain-text table of the checks, then 'N passed, M failed'."""
     lines = []
     for check in checks:
-        result = f"{check.result:,.2f}" if isinstance(check.result, (int, float)) else str(check.result)
-        stated = f"{check.stated:,.2f}" if isinstance(check.stated, (int, float)) else str(check.stated)
+        result, stated = _number(check.result), _number(check.stated)
         lines.append(f"{'PASS' if check.passed else 'FAIL'}  {check.sheet:<12} {result:>12}  "
                      f"(stated {stated})  {check.title}")
     failed = sum(not check.passed for check in checks)

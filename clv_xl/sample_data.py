@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .models.bgnbd import BGNBDParams
+from .models.gamma_gamma import GammaGammaParams
+from .models.simulate import simulate_transactions
+
 SEED = 20261122
 
 #: channel -> (share of customers, typical order value, orders a year, acquisition cost)
@@ -66,3 +70,33 @@ def sample_churn_counts(months: int = 12, seed: int = SEED) -> pd.DataFrame:
                      "customers_end": end})
         start = end
     return pd.DataFrame(rows)
+
+
+#: Customers still active out of 1,000 per year, two cohorts: the published figures of
+#: Fader & Hardie (2007), "How to Project Customer Retention", J. Interactive Marketing 21(1).
+SBG_SURVIVORS = {
+    "regular": (1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173),
+    "high_end": (1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394),
+}
+SBG_CALIBRATION_YEARS = 8  # the paper fits years 0-7 and projects the rest
+
+#: Published results that the template checks (see tests and ../shared/data/README.md).
+PUBLISHED = {
+    "cdnow_bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+    "cdnow_expected_39_weeks": 1.226,  # x = 2, t_x = 30.43, T = 38.86 (Fader, Hardie & Lee 2005)
+    "sbg_regular": {"gamma": 0.704, "delta": 1.182},
+    "sbg_high_end": {"gamma": 0.668, "delta": 3.806},
+}
+
+#: The process behind the template's sample transactions (weeks).
+SAMPLE_BGNBD = {"r": 0.8, "alpha": 6.0, "a": 0.8, "b": 3.0}
+SAMPLE_GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+SAMPLE_START, SAMPLE_END = "2025-01-01", "2025-12-31"
+
+
+def sample_transactions(count: int = 1000, seed: int = SEED) -> pd.DataFrame:
+    """Order lines of ``count`` customers acquired during 2025, simulated under BG/NBD and
+    Gamma-Gamma (columns customer_id, date, amount rounded to cents)."""
+    log = simulate_transactions(count, SAMPLE_START, SAMPLE_END, BGNBDParams(**SAMPLE_BGNBD),
+                                GammaGammaParams(**SAMPLE_GAMMA_GAMMA), time_unit="W", seed=seed)
+    return log.assign(amount=log["amount"].round(2))

@@ -9,11 +9,13 @@ file shows numbers wherever it is opened.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import os
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
@@ -25,12 +27,15 @@ from .udfs import FUNCTIONS
 TEMPLATE_NAME = "workbook_template.xlsm"
 MACROS = {
     "RefreshCustomers": "import clv_xl.macros; clv_xl.macros.refresh()",
+    "LoadTransactions": "import clv_xl.macros; clv_xl.macros.load_transactions()",
     "ImportFunctions": "import clv_xl.macros; clv_xl.macros.import_functions()",
 }
-BUTTONS = {"RefreshCustomers": "Refresh customers", "ImportFunctions": "Import functions"}
+BUTTONS = {"RefreshCustomers": "Refresh customers", "LoadTransactions": "Load CSV",
+           "ImportFunctions": "Import functions"}
 # Only keys we mean: an empty value would override the user's own xlwings settings.
 CONF_SETTINGS = {"UDF Modules": "clv_xl.udfs"}
-SHEETS = ("Start", "Examples", layout.CUSTOMERS_SHEET, "Methods", "Churn", "Reference")
+SHEETS = ("Start", "Examples", layout.CUSTOMERS_SHEET, "Methods", "Churn",
+          layout.TRANSACTIONS_SHEET, layout.PREDICTION_SHEET, "Subscription", "Reference")
 
 WHAT_IF_CHURN = (0.02, 0.05, 0.10, 0.15, 0.20, 0.30)
 WHAT_IF_DISCOUNT = (0.0, 0.005, 0.01, 0.02)
@@ -57,6 +62,9 @@ class Formats:
         self.number = add({"num_format": "0.00"})
         self.percent = add({"num_format": "0.0%"})
         self.check = add({"bold": True, "font_color": "#375623"})
+        self.date = add({"num_format": "yyyy-mm-dd"})
+        self.input_date = add({"bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"})
+        self.decimal = add({"num_format": "0.000"})
 
 
 class SheetWriter:
@@ -130,8 +138,10 @@ def write_start(writer):
         "results. Rates are fractions: type 20% or 0.2.",
         "Sheets: Examples (worked examples with checks), Customers (your customer table: paste "
         "your own rows over columns A:G and press Refresh customers), Methods (one customer by "
-        "every method), Churn (churn from customer counts and a what-if grid), Reference (every "
-        "function and argument).",
+        "every method), Churn (churn from customer counts and a what-if grid), Transactions and "
+        "Prediction (predicted CLV from an order list with the BG/NBD and Gamma-Gamma models), "
+        "Subscription (retention projected with the shifted-beta-geometric model), Reference "
+        "(every function and argument).",
     ])
     writer.write("A6", "Set-up (Windows)", "heading")
     writer.lines("A7", [
@@ -152,6 +162,8 @@ def write_start(writer):
         "Refresh customers: resizes the results on the Customers sheet to the rows of your "
         "table, recalculates, and writes what it did in the status cell. It never changes "
         "your inputs (columns A:G).",
+        "Load CSV (Transactions sheet): reads the order file named there (customer, date, "
+        "amount) into the Transactions sheet and resizes the Prediction sheet to it.",
         "Import functions: re-registers the CLV_* functions (xlwings ImportPythonUDFs); needs "
         "'Trust access to the VBA project object model'.",
     ], "note")
@@ -227,32 +239,38 @@ def write_customers(writer, book, customers):
     writer.write(f"O{layout.CHANNEL_TITLE_ROW}", "Summary by acquisition channel", "heading")
     channels = list(dict.fromkeys(customers["channel"]))
     _write_summary(writer, layout.channel_summary(count, channels))
-    _insert_tier_chart(book, sheet)
+    first, last = layout.tier_chart_rows()
+    _insert_column_chart(book, sheet, layout.CUSTOMERS_SHEET, (first - 1, last - 1), 14, 17,
+                         "Average CLV by tier", "U2")
 
 
 def _write_summary(writer, cells):
-    styles = {"P": None, "Q": "money", "R": "money", "S": "number"}
     for address, content in cells.items():
-        is_header = not str(content).startswith("=") and address[0] != "O" or \
-            content in ("Tier", "Channel")
-        writer.write(address, content, "output_header" if is_header else styles.get(address[0]))
+        writer.write(address, content, _summary_style(address, content))
 
 
-def _insert_tier_chart(book, sheet):
-    first, last = layout.tier_chart_rows()
+def _summary_style(address, content):
+    """Headers (text in the header row) get the output header style, numbers their format."""
+    if not str(content).startswith("=") and (address[0] not in "OM" or content in ("Tier", "Channel")):
+        return "output_header"
+    return {"Q": "money", "R": "money", "O": "money", "P": "money", "S": "number"}.get(address[0])
+
+
+def _insert_column_chart(book, sheet, name, rows, label_col, value_col, title, anchor):
+    """A column chart of one summary column (0-based sheet rows and columns)."""
+    first, last = rows
     chart = book.add_chart({"type": "column"})
-    name = layout.CUSTOMERS_SHEET
     chart.add_series({
-        "name": "Average CLV",
-        "categories": [name, first - 1, 14, last - 1, 14],
-        "values": [name, first - 1, 17, last - 1, 17],
+        "name": title,
+        "categories": [name, first, label_col, last, label_col],
+        "values": [name, first, value_col, last, value_col],
         "fill": {"color": "#4472C4"},
         "data_labels": {"value": True, "num_format": "#,##0"},
     })
-    chart.set_title({"name": "Average CLV by tier"})
+    chart.set_title({"name": title})
     chart.set_legend({"none": True})
     chart.set_y_axis({"name": "CLV", "num_format": "#,##0"})
-    sheet.insert_chart("U2", chart)
+    sheet.insert_chart(anchor, chart)
 
 
 def write_methods(writer):
@@ -337,6 +355,165 @@ def write_churn(writer, counts):
                  len(WHAT_IF_CHURN), len(WHAT_IF_DISCOUNT), style="money")
 
 
+def write_transactions(writer, transactions):
+    writer.columns("A", "C", 13)
+    writer.columns("E", "E", 16)
+    writer.columns("F", "F", 60)
+    writer.row("A1", list(layout.TRANSACTION_HEADERS.values()), "header")
+    for row, (customer, date, amount) in enumerate(transactions.itertuples(index=False), start=2):
+        writer.write(f"A{row}", int(customer), "input_text")
+        writer.write(f"B{row}", date.to_pydatetime(), "input_date")
+        writer.write(f"C{row}", float(amount), "input")
+    writer.write("E1", "Load from CSV", "heading")
+    writer.write("E2", "CSV file path")
+    writer.write(layout.CSV_PATH_CELL, "C:\\data\\orders.csv", "input_text")
+    writer.write("E3", "Columns: customer, date, amount (first three columns, with a header row).",
+                 "hint")
+    writer.write("E4", "Status")
+    writer.write(layout.TRANSACTIONS_STATUS_CELL,
+                 f"Sample: {len(transactions):,} order lines simulated under BG/NBD + Gamma-Gamma")
+    writer.button("E6", "LoadTransactions")
+
+
+def write_prediction(writer, book, transactions):
+    sheet = writer.sheet
+    writer.columns("A", "A", 30)
+    writer.columns("B", "F", 12)
+    writer.columns("G", "K", 14)
+    writer.columns("M", "Q", 13)
+    writer.write("A1", "Predicted CLV from transactions (BG/NBD + Gamma-Gamma)", "title")
+    writer.write("A2", "From the order lines on the Transactions sheet: summary, fitted models, "
+                       "then per customer P(alive), purchases, spend, CLV and tier.", "hint")
+    settings = [("As of (end of observation)", dt.datetime(2025, 12, 31), "input_date"),
+                ("Time unit (D, W, M, Y)", "W", "input_text"),
+                ("Horizon (periods)", 52, "input"),
+                ("Discount rate per year", 0.10, "input_percent"),
+                ("Margin", 0.30, "input_percent")]
+    for row, (label, value, style) in enumerate(settings, start=3):
+        writer.write(f"A{row}", label)
+        writer.write(f"B{row}", value, style)
+    writer.write("D3", "BG/NBD fit", "heading")
+    writer.write("G3", "Gamma-Gamma fit", "heading")
+    observed = transactions[transactions["date"] <= pd.Timestamp(2025, 12, 31)]
+    customers = observed["customer_id"].nunique()
+    for address, (formula, rows, cols) in layout.prediction_formulas(len(transactions), customers).items():
+        writer.spill(address, formula, rows, cols, style="decimal" if cols == 2 or rows == 1 else None)
+    _write_prediction_checks(writer)
+    writer.row(f"G{layout.RFM_ANCHOR_ROW}", list(layout.PREDICTION_HEADERS.values()), "output_header")
+    writer.write(f"M{layout.PREDICTION_TIER_TITLE_ROW}", "Summary by tier", "heading")
+    for address, content in layout.prediction_tier_summary(customers).items():
+        writer.write(address, content, _summary_style(address, content))
+    first = layout.PREDICTION_TIER_TITLE_ROW + 2
+    _insert_column_chart(book, sheet, layout.PREDICTION_SHEET, (first - 1, first + 1), 12, 15,
+                         "Average predicted CLV by tier", "S3")
+
+
+def _write_prediction_checks(writer):
+    published = sample_data.PUBLISHED
+    writer.write("A10", "Checks", "heading")
+    writer.row("A11", ["Check", "Result", "Stated", "OK?"], "header")
+    writer.write("F11", "Published CDNOW BG/NBD", "hint")
+    for row, (name, value) in enumerate(published["cdnow_bgnbd"].items(), start=12):
+        writer.write(f"F{row}", name)
+        writer.write(f"G{row}", value, "input")
+    writer.write("A12", "E[purchases in 39 weeks], x=2, t_x=30.43, T=38.86, CDNOW fit (Fader, "
+                        "Hardie & Lee 2005)", "text")
+    writer.write("B12", "=CLV_PURCHASES($G$12:$G$15,2,30.43,38.86,39)", "decimal")
+    writer.write("C12", published["cdnow_expected_39_weeks"], "decimal")
+    writer.write("D12", check_formula("B12", "C12", 0.0005), "check")
+    writer.write("A13", "BG/NBD fit: expected / actual repeat purchases to date (within 5%)", "text")
+    writer.write("C13", 1, "decimal")
+    writer.write("D13", check_formula("B13", "C13", 0.05), "check")
+
+
+def write_subscription(writer, book):
+    sheet = writer.sheet
+    writer.columns("A", "A", 34)
+    writer.columns("B", "J", 12)
+    writer.write("A1", "Subscriptions: retention projected with the shifted-beta-geometric model", "title")
+    writer.write("A2", "Survivors out of 1,000 customers per year, two cohorts (Fader & Hardie 2007). "
+                       "Fitted on years 0-7, projected to year 12.", "hint")
+    headers = ["Year", "Regular", "High end", "Regular %", "Regular fitted %", "High end %",
+               "High end fitted %", "Regular retention", "High end retention"]
+    writer.row("A4", headers, "header")
+    survivors = sample_data.SBG_SURVIVORS
+    years = len(survivors["regular"])
+    first, last = 5, 4 + years
+    for offset in range(years):
+        row = first + offset
+        writer.write(f"A{row}", offset, "input_text")
+        writer.write(f"B{row}", survivors["regular"][offset], "input_text")
+        writer.write(f"C{row}", survivors["high_end"][offset], "input_text")
+        writer.write(f"D{row}", f"=B{row}/$B${first}", "percent")
+        writer.write(f"F{row}", f"=C{row}/$C${first}", "percent")
+    calibration_last = first + sample_data.SBG_CALIBRATION_YEARS - 1
+    fits = {"regular": ("B", "L5"), "high_end": ("C", "L10")}
+    writer.write("L4", "Regular fit (years 0-7)", "heading")
+    writer.write("L9", "High end fit (years 0-7)", "heading")
+    for cohort, (column, anchor) in fits.items():
+        writer.spill(anchor, f"=CLV_FIT_SBG({column}{first}:{column}{calibration_last})", 3, 2, "decimal")
+    regular, high_end = "$L$5:$M$7", "$L$10:$M$12"
+    writer.spill(f"E{first}", f"=CLV_SBG_SURVIVAL({regular},A{first}:A{last})", years, style="percent")
+    writer.spill(f"G{first}", f"=CLV_SBG_SURVIVAL({high_end},A{first}:A{last})", years, style="percent")
+    writer.spill(f"H{first + 1}", f"=CLV_SBG_RETENTION({regular},A{first + 1}:A{last})", years - 1,
+                 style="percent")
+    writer.spill(f"I{first + 1}", f"=CLV_SBG_RETENTION({high_end},A{first + 1}:A{last})", years - 1,
+                 style="percent")
+    _write_subscription_checks(writer, last + 3)
+    _write_derl(writer, last + 10, regular, high_end)
+    _insert_survival_chart(book, sheet, first, last)
+
+
+def _write_subscription_checks(writer, top):
+    writer.write(f"A{top}", "Checks against the paper", "heading")
+    writer.row(f"A{top + 1}", ["Check", "Result", "Stated", "OK?"], "header")
+    published = sample_data.PUBLISHED
+    rows = [("Regular gamma (Fader & Hardie 2007)", "M5", published["sbg_regular"]["gamma"]),
+            ("Regular delta", "M6", published["sbg_regular"]["delta"]),
+            ("High end gamma", "M10", published["sbg_high_end"]["gamma"]),
+            ("High end delta", "M11", published["sbg_high_end"]["delta"])]
+    for row, (title, cell, stated) in enumerate(rows, start=top + 2):
+        writer.write(f"A{row}", title)
+        writer.write(f"B{row}", f"={cell}", "decimal")
+        writer.write(f"C{row}", stated, "decimal")
+        writer.write(f"D{row}", check_formula(f"B{row}", f"C{row}", 0.0005), "check")
+
+
+def _write_derl(writer, top, regular, high_end):
+    writer.write(f"A{top}", "Value of a subscriber by renewals made (DERL)", "heading")
+    writer.write(f"A{top + 1}", "Payment per year")
+    writer.write(f"B{top + 1}", 100, "input")
+    writer.write(f"A{top + 2}", "Discount rate per year")
+    writer.write(f"B{top + 2}", 0.10, "input_percent")
+    writer.row(f"A{top + 3}", ["Renewals made", "Regular", "High end"], "header")
+    renewals = range(0, 6)
+    first = top + 4
+    last = first + len(renewals) - 1
+    for offset, count in enumerate(renewals):
+        writer.write(f"A{first + offset}", count, "input_text")
+    for column, params in (("B", regular), ("C", high_end)):
+        writer.spill(f"{column}{first}",
+                     f"=CLV_DERL({params},A{first}:A{last},$B${top + 2},$B${top + 1})",
+                     len(renewals), style="money")
+    writer.write(f"D{first}", "Expected future payments, the next one (if renewed) undiscounted.",
+                 "hint")
+
+
+def _insert_survival_chart(book, sheet, first, last):
+    chart = book.add_chart({"type": "line"})
+    name = "Subscription"
+    series = [("Regular actual", 3, "#4472C4", "solid"), ("Regular fitted", 4, "#4472C4", "dash"),
+              ("High end actual", 5, "#ED7D31", "solid"), ("High end fitted", 6, "#ED7D31", "dash")]
+    for label, col, color, dash in series:
+        chart.add_series({"name": label, "categories": [name, first - 1, 0, last - 1, 0],
+                          "values": [name, first - 1, col, last - 1, col],
+                          "line": {"color": color, "dash_type": dash}})
+    chart.set_title({"name": "Survival: actual vs sBG fitted"})
+    chart.set_x_axis({"name": "Year"})
+    chart.set_y_axis({"name": "Share still active", "num_format": "0%"})
+    sheet.insert_chart("O4", chart)
+
+
 def write_reference(writer):
     sheet = writer.sheet
     writer.columns("A", "A", 22)
@@ -370,6 +547,10 @@ def write_workbook(path):
     write_customers(writers[layout.CUSTOMERS_SHEET], book, sample_data.sample_customers())
     write_methods(writers["Methods"])
     write_churn(writers["Churn"], sample_data.sample_churn_counts())
+    transactions = sample_data.sample_transactions()
+    write_transactions(writers[layout.TRANSACTIONS_SHEET], transactions)
+    write_prediction(writers[layout.PREDICTION_SHEET], book, transactions)
+    write_subscription(writers["Subscription"], book)
     write_reference(writers["Reference"])
     vba.write_conf_sheet(book, CONF_SETTINGS)
     standard, classes = vba.template_vba_modules("clv_xl.udfs", MACROS)

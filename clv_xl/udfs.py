@@ -356,7 +356,7 @@ def CLV_RFM(customer_ids, dates, amounts, as_of=None, period="W"):
             enumerate(column_values("dates", dates), start=1)]
     (spend,) = _summary_columns(amounts=amounts)
     end = None if is_blank(as_of) else to_date("as_of", to_grid(as_of)[0, 0])
-    table = formula.rfm_summary(ids, days, spend, as_of=end, time_unit=period)
+    table = formula.rfm_summary(ids, days, spend, as_of=end, time_unit=_period(period))
     rows = [[_plain(customer), *map(float, values)] for customer, values in
             zip(table.index, table[RFM_HEADER[1:]].to_numpy())]
     return [RFM_HEADER] + rows
@@ -388,7 +388,7 @@ def CLV_COHORT(customer_ids, dates, period="M"):
     ids = column_values("customer_ids", customer_ids)
     days = [to_date(f"dates row {row}", cell) for row, cell in
             enumerate(column_values("dates", dates), start=1)]
-    table = formula.cohort_table(ids, days, period=period)
+    table = formula.cohort_table(ids, days, period=_period(period, "M"))
     header = [["cohort", *map(float, table.columns)]]
     rows = [[to_serial(cohort), *("" if np.isnan(v) else float(v) for v in shares)]
             for cohort, shares in zip(table.index, table.to_numpy())]
@@ -574,11 +574,20 @@ def CLV_PREDICT(
         Optional time unit of recency, T and horizon: "D", "W" (default), "M" or "Y".
     """
     purchases, spend = _bgnbd(bgnbd_params), _gamma_gamma(gg_params)
-    settings = {"horizon": _single("horizon", horizon), "time_unit": period,
+    settings = {"horizon": _single("horizon", horizon), "time_unit": _period(period),
                 "annual_discount_rate": _single("discount_rate", discount_rate),
                 "margin": _single("margin", margin)}
     value = functools.partial(formula.predicted_clv, purchases, spend, **settings)
     return evaluate(value, {"frequency": frequency, "recency": recency, "T": T, "monetary": monetary})
+
+
+def _period(value, default="W"):
+    """A time-unit letter from a single cell (``default`` when blank)."""
+    grid = to_grid(value)
+    if grid.size != 1:
+        raise ShapeError(f"period must be a single cell (got {grid.shape[0]}x{grid.shape[1]})")
+    cell = grid[0, 0]
+    return default if is_blank(cell) else str(cell).strip().upper()
 
 
 def _single(name, value):

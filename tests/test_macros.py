@@ -44,3 +44,48 @@ def test_an_empty_table_gives_a_plan_that_still_names_the_first_row():
     plan = plan_for(0)
     assert plan.cells["I2"].startswith("=CLV_AVG(C2:C2,")
     assert plan.status.startswith("Refreshed 0 customers")
+
+
+# --- Load CSV -------------------------------------------------------------------------------
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from clv_xl.errors import CLVError  # noqa: E402
+
+
+def write_csv(tmp_path, text):
+    path = tmp_path / "orders.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_csv_reads_the_first_three_columns_and_resizes_the_prediction(tmp_path):
+    path = write_csv(tmp_path, "customer,date,amount,note\nA,2025-01-05,10.5,x\nA,2025-02-01,20,y\n"
+                               "B,2025-03-01,7,z\nC,2026-02-01,9,after as-of\n")
+    frame = macros.read_transactions(path)
+    plan = macros.load_plan(frame, pd.Timestamp(2025, 12, 31), 3077, NOW)
+    assert plan.rows[0][0] == "A" and plan.rows[0][2] == 10.5 and len(plan.rows) == 4
+    assert plan.clear == "A2:C3077"  # the old, longer table is cleared
+    rfm = plan.formulas[f"A{layout.RFM_ANCHOR_ROW}"]
+    assert "Transactions!$A$2:$A$5" in rfm
+    first = layout.RFM_ANCHOR_ROW + 1
+    assert plan.formulas[f"G{first}"].endswith(f"B{first}:B{first + 1},C{first}:C{first + 1},D{first}:D{first + 1})")
+    assert plan.status == "Loaded 4 order lines of 2 customers at 2026-11-22 10:30"
+
+
+def test_load_csv_names_the_row_and_value_it_cannot_read(tmp_path):
+    path = write_csv(tmp_path, "customer,date,amount\nA,2025-01-05,10\nB,yesterday,5\n")
+    with pytest.raises(CLVError, match=r"CSV row 3: date must be a date \(got 'yesterday'\)"):
+        macros.read_transactions(path)
+    with pytest.raises(CLVError, match="cannot read the CSV file"):
+        macros.read_transactions(tmp_path / "missing.csv")
+
+
+def test_load_plan_never_writes_outside_its_own_ranges(tmp_path):
+    frame = macros.read_transactions(write_csv(tmp_path, "c,d,a\nA,2025-01-05,10\n"))
+    plan = macros.load_plan(frame, None, 1, NOW)
+    user_settings = {layout.AS_OF_CELL, layout.PERIOD_CELL, layout.HORIZON_CELL,
+                     layout.DISCOUNT_YEAR_CELL, layout.MARGIN_CELL}
+    assert user_settings.isdisjoint(plan.formulas)
+    assert plan.clear.startswith("A2:C")

@@ -101,7 +101,7 @@ def test_every_button_runs_a_macro_that_exists(modules):
 
 def test_every_runpython_target_exists_in_clv_xl_macros(modules):
     targets = re.findall(r'RunPython "import clv_xl\.macros; clv_xl\.macros\.(\w+)\(\)"', modules["clv_macros"])
-    assert sorted(targets) == ["import_functions", "refresh"]
+    assert sorted(targets) == ["import_functions", "load_transactions", "refresh"]
     assert all(callable(getattr(macros, target)) for target in targets)
 
 
@@ -178,6 +178,26 @@ def test_churn_sheet_what_if_grid_is_revenue_times_margin_times_1_plus_d_over_d_
     row = next(r for r in range(1, 60) if sheet[f"A{r}"].value == 0.05 and r > 20)
     col = next(c for c in "BCDEFG" if sheet[f"{c}{row - 2}"].value == 0.01)
     assert recalculated[("Churn", f"{col}{row}")] == pytest.approx(202)
+
+
+def test_prediction_sheet_is_consistent_with_its_parts(recalculated):
+    # Discounting only lowers value: CLV <= margin x spend x purchases over the horizon.
+    sheet, first = layout.PREDICTION_SHEET, layout.RFM_ANCHOR_ROW + 1
+    rows = range(first, first + 1000)
+    p_alive = [recalculated[(sheet, f"G{row}")] for row in rows]
+    purchases = np.array([recalculated[(sheet, f"H{row}")] for row in rows])
+    spend = np.array([recalculated[(sheet, f"I{row}")] for row in rows])
+    clv = np.array([recalculated[(sheet, f"J{row}")] for row in rows])
+    assert min(p_alive) >= 0 and max(p_alive) <= 1
+    assert (clv <= 0.30 * spend * purchases + 1e-9).all() and (clv > 0).all()
+    tiers = [recalculated[(sheet, f"P{row}")] for row in range(21, 24)]
+    assert tiers[0] > tiers[1] > tiers[2]  # average CLV falls from High to Low
+
+
+def test_subscription_fit_projects_the_holdout_years_closely(recalculated):
+    # Fitted on years 0-7, the sBG projects year 12 within 2 points (Fader & Hardie 2007, Figure 3).
+    assert recalculated[("Subscription", "E17")] == pytest.approx(173 / 1000, abs=0.02)
+    assert recalculated[("Subscription", "G17")] == pytest.approx(394 / 1000, abs=0.02)
 
 
 # --- LibreOffice ----------------------------------------------------------------------------------
