@@ -26,13 +26,14 @@ from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from clv_xl.errors import FitError, NumError
 from clv_xl.models import _mle
+from clv_xl.models._params import ModelParams
 from clv_xl.models._checks import broadcast, float_array, require
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
 
 @dataclass(frozen=True)
-class BGNBDParams:
+class BGNBDParams(ModelParams):
     """BG/NBD parameters, with the fit that produced them.
 
     ``r, alpha``: gamma heterogeneity of the purchase rate (alpha in the data's
@@ -47,15 +48,6 @@ class BGNBDParams:
     alpha: float
     a: float
     b: float
-    log_likelihood: float = float("nan")
-    n_customers: int = 0
-    converged: bool = False
-
-    def __post_init__(self):
-        for name in PARAM_NAMES:
-            value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise NumError(f"{name} must be a finite number > 0 (got {value})")
 
 
 class _Customers:

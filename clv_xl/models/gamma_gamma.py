@@ -21,13 +21,14 @@ from scipy.special import digamma, gammaln
 
 from clv_xl.errors import FitError, NumError
 from clv_xl.models import _mle
+from clv_xl.models._params import ModelParams
 from clv_xl.models._checks import broadcast, float_array, require
 
 PARAM_NAMES = ("p", "q", "gamma")
 
 
 @dataclass(frozen=True)
-class GammaGammaParams:
+class GammaGammaParams(ModelParams):
     """Gamma-Gamma parameters, with the fit that produced them.
 
     ``log_likelihood`` (summed over repeat buyers), ``n_customers`` (repeat
@@ -38,15 +39,6 @@ class GammaGammaParams:
     p: float
     q: float
     gamma: float
-    log_likelihood: float = float("nan")
-    n_customers: int = 0
-    converged: bool = False
-
-    def __post_init__(self):
-        for name in PARAM_NAMES:
-            value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise NumError(f"{name} must be a finite number > 0 (got {value})")
 
     @property
     def mean_spend(self) -> float:

@@ -22,13 +22,14 @@ from scipy.special import betaln, digamma
 
 from clv_xl.errors import FitError, NumError
 from clv_xl.models import _mle
+from clv_xl.models._params import ModelParams
 from clv_xl.models._checks import float_array, require, scalar
 
 PARAM_NAMES = ("gamma", "delta")
 
 
 @dataclass(frozen=True)
-class SBGParams:
+class SBGParams(ModelParams):
     """sBG parameters: churn probability theta ~ Beta(gamma, delta).
 
     ``log_likelihood``, ``n_customers`` (cohort size) and ``converged``
@@ -37,15 +38,6 @@ class SBGParams:
 
     gamma: float
     delta: float
-    log_likelihood: float = float("nan")
-    n_customers: float = 0
-    converged: bool = False
-
-    def __post_init__(self):
-        for name in PARAM_NAMES:
-            value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise NumError(f"{name} must be a finite number > 0 (got {value})")
 
 
 def _periods(name: str, t, lowest: int) -> np.ndarray:
