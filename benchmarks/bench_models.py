@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clv_xl.models import bgnbd, clv, gamma_gamma
+from clv_xl.models import bgnbd, clv
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.rfm import rfm_summary

@@ -35,8 +35,6 @@ TIER_TITLE_ROW = 11
 TIER_LABELS = ("High", "Medium", "Low")
 CHANNEL_TITLE_ROW = 17
 MAX_CHANNELS = 12
-SUMMARY_COLUMNS = ("O", "P", "Q", "R", "S")
-SUMMARY_HEADERS = ("", "Customers", "Total CLV", "Average CLV", "Average CLV:CAC")
 
 
 def last_row(customers: int) -> int:
@@ -64,38 +62,43 @@ def customer_output_formulas(customers: int) -> dict:
     }
 
 
-def _summary_rows(title_row: int, key_column: str, keys, customers: int) -> dict:
-    """Header and one row per key: count, total and average CLV, average CLV:CAC."""
-    keyed = column_range(key_column, customers, absolute=True)
-    clv = column_range("I", customers, absolute=True)
-    ratio = column_range("K", customers, absolute=True)
-    cells = {f"{col}{title_row + 1}": header for col, header in zip(SUMMARY_COLUMNS, SUMMARY_HEADERS)}
-    for row, key in enumerate(keys, start=title_row + 2):
-        cells.update(
-            {
-                f"O{row}": key,
-                f"P{row}": f"=COUNTIF({keyed},O{row})",
-                f"Q{row}": f"=SUMIF({keyed},O{row},{clv})",
-                f"R{row}": f"=IF(P{row}>0,Q{row}/P{row},0)",
-                f"S{row}": f"=IF(P{row}>0,SUMIF({keyed},O{row},{ratio})/P{row},0)",
-            }
-        )
+def _summary_rows(title_row, first_column, keys, key_range, value_range, mean_range, headers):
+    """A header row, then per key: count, total and average value, average of a second column.
+
+    ``first_column`` holds the keys; the four statistics follow in the next columns.
+    """
+    columns = [chr(ord(first_column) + offset) for offset in range(5)]
+    key, count, total, average, mean = columns
+    cells = {f"{col}{title_row + 1}": header for col, header in zip(columns, headers)}
+    for row, name in enumerate(keys, start=title_row + 2):
+        cells.update({
+            f"{key}{row}": name,
+            f"{count}{row}": f"=COUNTIF({key_range},{key}{row})",
+            f"{total}{row}": f"=SUMIF({key_range},{key}{row},{value_range})",
+            f"{average}{row}": f"=IF({count}{row}>0,{total}{row}/{count}{row},0)",
+            f"{mean}{row}": f"=IF({count}{row}>0,SUMIF({key_range},{key}{row},{mean_range})/{count}{row},0)",
+        })
     return cells
+
+
+def _customer_summary(title_row, key_header, key_column, keys, customers):
+    return _summary_rows(
+        title_row, "O", keys,
+        column_range(key_column, customers, absolute=True),
+        column_range("I", customers, absolute=True),
+        column_range("K", customers, absolute=True),
+        (key_header, "Customers", "Total CLV", "Average CLV", "Average CLV:CAC"),
+    )
 
 
 def tier_summary(customers: int) -> dict:
     """Cells of the summary by tier (address -> value or formula)."""
-    cells = _summary_rows(TIER_TITLE_ROW, "M", TIER_LABELS, customers)
-    cells[f"O{TIER_TITLE_ROW + 1}"] = "Tier"
-    return cells
+    return _customer_summary(TIER_TITLE_ROW, "Tier", "M", TIER_LABELS, customers)
 
 
 def channel_summary(customers: int, channels) -> dict:
     """Cells of the summary by acquisition channel, one row per channel."""
-    channels = list(channels)[:MAX_CHANNELS]
-    cells = _summary_rows(CHANNEL_TITLE_ROW, "B", channels, customers)
-    cells[f"O{CHANNEL_TITLE_ROW + 1}"] = "Channel"
-    return cells
+    return _customer_summary(CHANNEL_TITLE_ROW, "Channel", "B", list(channels)[:MAX_CHANNELS], customers)
 
 
 def channel_rows_range() -> str:
@@ -172,21 +175,13 @@ def prediction_formulas(transactions: int, customers: int) -> dict:
 
 def prediction_tier_summary(customers: int) -> dict:
     """Count, total and average predicted CLV and average P(alive) per tier (address -> formula)."""
-    tiers = _absolute(_customer_column("K", customers))
-    clv = _absolute(_customer_column("J", customers))
-    alive = _absolute(_customer_column("G", customers))
-    title = PREDICTION_TIER_TITLE_ROW
-    cells = {f"{col}{title + 1}": header for col, header in
-             zip("MNOPQ", ("Tier", "Customers", "Total CLV", "Average CLV", "Average P(alive)"))}
-    for row, tier in enumerate(TIER_LABELS, start=title + 2):
-        cells.update({
-            f"M{row}": tier,
-            f"N{row}": f"=COUNTIF({tiers},M{row})",
-            f"O{row}": f"=SUMIF({tiers},M{row},{clv})",
-            f"P{row}": f"=IF(N{row}>0,O{row}/N{row},0)",
-            f"Q{row}": f"=IF(N{row}>0,SUMIF({tiers},M{row},{alive})/N{row},0)",
-        })
-    return cells
+    return _summary_rows(
+        PREDICTION_TIER_TITLE_ROW, "M", TIER_LABELS,
+        _absolute(_customer_column("K", customers)),
+        _absolute(_customer_column("J", customers)),
+        _absolute(_customer_column("G", customers)),
+        ("Tier", "Customers", "Total CLV", "Average CLV", "Average P(alive)"),
+    )
 
 
 def _absolute(reference: str) -> str:

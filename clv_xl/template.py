@@ -129,7 +129,6 @@ class SheetWriter:
 
 
 def write_start(writer):
-    sheet = writer.sheet
     writer.columns("A", "A", 100)
     writer.write("A1", "clv-xl: Customer Lifetime Value in Excel", "title")
     writer.lines("A3", [
@@ -170,7 +169,6 @@ def write_start(writer):
 
 
 def write_examples(writer):
-    sheet = writer.sheet
     writer.columns("A", "A", 46)
     writer.columns("B", "B", 40)
     writer.columns("C", "C", 11)
@@ -274,7 +272,6 @@ def _insert_column_chart(book, sheet, name, rows, label_col, value_col, title, a
 
 
 def write_methods(writer):
-    sheet = writer.sheet
     writer.columns("A", "A", 34)
     writer.columns("B", "B", 14)
     writer.columns("C", "C", 60)
@@ -316,7 +313,6 @@ def write_methods(writer):
 
 
 def write_churn(writer, counts):
-    sheet = writer.sheet
     writer.columns("A", "A", 26)
     writer.columns("B", "H", 13)
     writer.write("A1", "Churn, retention and lifespan from customer counts", "title")
@@ -515,7 +511,6 @@ def _insert_survival_chart(book, sheet, first, last):
 
 
 def write_reference(writer):
-    sheet = writer.sheet
     writer.columns("A", "A", 22)
     writer.columns("B", "B", 60)
     writer.columns("C", "C", 70)
@@ -540,6 +535,8 @@ def write_reference(writer):
 def write_workbook(path):
     """Write the template's sheets, VBA and buttons, without cached results."""
     book = xlsxwriter.Workbook(str(path))
+    # A fixed creation date keeps rebuilds byte-identical.
+    book.set_properties({"title": "clv-xl workbook template", "created": dt.datetime(2026, 1, 1)})
     formats = Formats(book)
     writers = {name: SheetWriter(book, name, formats) for name in SHEETS}
     write_start(writers["Start"])

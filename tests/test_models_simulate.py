@@ -1,6 +1,5 @@
 """Simulators: reproducible, inside their window, and consistent with the fits."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
