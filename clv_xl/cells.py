@@ -23,23 +23,17 @@ BLANK = ""
 
 def to_grid(value) -> np.ndarray:
     """A 2-D object array of what Excel handed over (a 1-D list is a column)."""
-    if isinstance(value, np.ndarray) and value.ndim == 2:
-        return value.astype(object)
     if isinstance(value, (list, tuple, np.ndarray)):
-        rows = [row if isinstance(row, (list, tuple, np.ndarray)) else [row] for row in value]
-        if not rows or len({len(row) for row in rows}) != 1:
+        try:
+            grid = np.array(value, dtype=object)
+        except ValueError:
+            grid = None
+        if grid is None or grid.ndim > 2 or grid.size == 0:
             raise ShapeError("ranges must be rectangular")
-        grid = np.empty((len(rows), len(rows[0])), dtype=object)
-        grid[:] = [list(row) for row in rows]
-        return grid
+        return grid.reshape(-1, 1) if grid.ndim == 1 else grid
     grid = np.empty((1, 1), dtype=object)
     grid[0, 0] = value
     return grid
-
-
-def is_range(value) -> bool:
-    """True when Excel handed over more than one cell."""
-    return isinstance(value, (list, tuple, np.ndarray)) and to_grid(value).size > 1
 
 
 def is_blank(value) -> bool:
@@ -72,8 +66,12 @@ def numeric_grid(name, value):
     where it is blank and a ``#VALUE!``/``#NUM!`` text where it is not a number.
     """
     grid = to_grid(value)
-    floats = np.empty(grid.shape)
     messages = np.empty(grid.shape, dtype=object)
+    if {type(cell) for cell in grid.flat} <= {float, int}:  # the common case: all numbers
+        floats = grid.astype(float)
+        if np.isfinite(floats).all():
+            return floats, messages
+    floats = np.empty(grid.shape)
     for index, cell in np.ndenumerate(grid):
         floats[index], messages[index] = _number_or_message(name, cell)
     return floats, messages
@@ -114,13 +112,14 @@ def evaluate(function, arguments: dict):
     floats, messages = {}, {}
     for name, value in arguments.items():
         floats[name], messages[name] = numeric_grid(name, value)
+    as_range = any(grid.size > 1 for grid in floats.values())
     shape = broadcast_shape(floats)
     floats = {name: np.broadcast_to(grid, shape) for name, grid in floats.items()}
     first_message = _first_message([np.broadcast_to(m, shape) for m in messages.values()])
     ok = np.equal(first_message, None)
     output = first_message.copy()
     output[ok] = _compute(function, {name: grid[ok] for name, grid in floats.items()})
-    return from_grid(output, any(is_range(value) for value in arguments.values()))
+    return from_grid(output, as_range)
 
 
 def _first_message(message_grids):
@@ -161,14 +160,8 @@ def _finite_or_message(values):
 
 def from_grid(grid: np.ndarray, as_range: bool):
     """A 2-D list (``as_range``) or the single value, in plain Python types."""
-    cells = [[_plain(cell) for cell in row] for row in grid]
+    cells = grid.astype(object).tolist()
     return cells if as_range else cells[0][0]
-
-
-def _plain(cell):
-    if isinstance(cell, (np.floating, np.integer)):
-        return float(cell)
-    return cell
 
 
 def excel_errors(function):

@@ -193,3 +193,17 @@ def test_cohort_table_starts_each_cohort_at_100_percent():
 )
 def test_bad_predictive_input_shows_a_short_coded_message(call, message):
     assert call() == message
+
+
+def test_a_fit_is_not_recomputed_when_excel_recalculates_with_unchanged_inputs(monkeypatch):
+    from clv_xl import formula, udfs
+
+    calls = []
+    real_fit = formula.fit_sbg
+    monkeypatch.setattr(formula, "fit_sbg", lambda counts: calls.append(1) or real_fit(counts))
+    survivors = column([1000.0, 631.0, 468.0, 382.0, 326.0])
+    first = udfs.CLV_FIT_SBG(survivors)
+    assert udfs.CLV_FIT_SBG([row[:] for row in survivors]) == first  # same content, new lists
+    assert len(calls) == 1
+    udfs.CLV_FIT_SBG(column([1000.0, 630.0, 468.0, 382.0, 326.0]))
+    assert len(calls) == 2
