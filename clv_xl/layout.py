@@ -119,6 +119,7 @@ TRANSACTIONS_SHEET = "Transactions"
 TRANSACTION_HEADERS = {"A": "Customer ID", "B": "Date", "C": "Amount"}
 CSV_PATH_CELL = "F2"
 TRANSACTIONS_STATUS_CELL = "F4"
+COHORT_ANCHOR = "H3"
 
 PREDICTION_SHEET = "Prediction"
 AS_OF_CELL, PERIOD_CELL, HORIZON_CELL, DISCOUNT_YEAR_CELL, MARGIN_CELL = "B3", "B4", "B5", "B6", "B7"
@@ -139,6 +140,12 @@ FIT_CHECK_CELL = "B13"  # model-implied over actual repeat purchases to date
 def transaction_range(column: str, transactions: int) -> str:
     """``Transactions!$A$2:$A$4001`` for 4,000 order lines."""
     return f"{TRANSACTIONS_SHEET}!${column}$2:${column}${1 + max(transactions, 1)}"
+
+
+def cohort_formula(transactions: int) -> str:
+    """The monthly cohort retention table of the Transactions sheet."""
+    ids, dates = (transaction_range(col, transactions).split("!")[1] for col in "AB")
+    return f'=CLV_COHORT({ids},{dates},"M")'
 
 
 def _customer_column(column: str, customers: int) -> str:

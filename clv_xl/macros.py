@@ -115,7 +115,8 @@ def _parsed(values, parse, what):
 
 @dataclass(frozen=True)
 class LoadPlan:
-    """What Load CSV writes: order lines, the Transactions rows to clear, Prediction formulas."""
+    """What Load CSV writes: order lines, the Transactions rows to clear, and formulas by
+    (sheet, address): the cohort table's and the Prediction sheet's."""
 
     rows: list
     clear: str
@@ -131,9 +132,11 @@ def load_plan(frame: pd.DataFrame, as_of, previous_last_row: int, now: dt.dateti
     rows = [[customer, date.to_pydatetime(), float(amount)]
             for customer, date, amount in frame.itertuples(index=False)]
     clear = f"A2:C{max(previous_last_row, lines + 1)}"
-    formulas = {address: formula for address, (formula, _, _) in
+    formulas = {(layout.PREDICTION_SHEET, address): formula for address, (formula, _, _) in
                 layout.prediction_formulas(lines, customers).items()}
-    formulas.update(layout.prediction_tier_summary(customers))
+    formulas.update({(layout.PREDICTION_SHEET, address): content for address, content in
+                     layout.prediction_tier_summary(customers).items()})
+    formulas[(layout.TRANSACTIONS_SHEET, layout.COHORT_ANCHOR)] = layout.cohort_formula(lines)
     status = f"Loaded {lines:,} order lines of {customers:,} customers at {now:%Y-%m-%d %H:%M}"
     return LoadPlan(rows, clear, formulas, status)
 
@@ -155,9 +158,8 @@ def load_transactions():
     plan = load_plan(frame, as_of, previous, dt.datetime.now())
     sheet.range(plan.clear).clear_contents()
     sheet.range("A2").value = plan.rows
-    prediction = book.sheets[layout.PREDICTION_SHEET]
-    for address, formula in plan.formulas.items():
-        prediction.range(address).formula2 = formula
+    for (sheet_name, address), formula in plan.formulas.items():
+        book.sheets[sheet_name].range(address).formula2 = formula
     book.app.calculate()
     status.value = plan.status
 

@@ -19,7 +19,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from . import examples, layout, recalc, sample_data, vba
+from . import examples, formula, layout, recalc, sample_data, vba
 from .reference import function_reference
 from .report import check_formula
 from .udfs import FUNCTIONS
@@ -65,6 +65,8 @@ class Formats:
         self.date = add({"num_format": "yyyy-mm-dd"})
         self.input_date = add({"bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"})
         self.decimal = add({"num_format": "0.000"})
+        self.month = add({"num_format": "yyyy-mm", "bold": True})
+        self.header_number = add({"num_format": "0", "bold": True, "bg_color": "#E2EFDA"})
 
 
 class SheetWriter:
@@ -108,6 +110,13 @@ class SheetWriter:
         row, col = xl_cell_to_rowcol(address)
         fmt = getattr(self.formats, style) if style else None
         self.sheet.write_dynamic_array_formula(row, col, row + rows - 1, col + cols - 1, formula, fmt)
+
+    def restyle(self, first, last, style):
+        """Give the spilled cells ``first``..``last`` (not an anchor) another format."""
+        (row1, col1), (row2, col2) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
+        for row in range(row1, row2 + 1):
+            for col in range(col1, col2 + 1):
+                self.sheet.write_number(row, col, 0, getattr(self.formats, style))
 
     def row(self, address, values, style=None):
         row, col = xl_cell_to_rowcol(address)
@@ -369,6 +378,17 @@ def write_transactions(writer, transactions):
     writer.write(layout.TRANSACTIONS_STATUS_CELL,
                  f"Sample: {len(transactions):,} order lines simulated under BG/NBD + Gamma-Gamma")
     writer.button("E6", "LoadTransactions")
+    writer.write("H1", "Cohort retention: share of each month's new customers who buy in later "
+                       "months (CLV_COHORT)", "heading")
+    cohorts = formula.cohort_table(transactions["customer_id"], transactions["date"], period="M")
+    rows, cols = cohorts.shape[0] + 1, cohorts.shape[1] + 1
+    writer.spill(layout.COHORT_ANCHOR, layout.cohort_formula(len(transactions)), rows, cols,
+                 style="percent")
+    anchor_row, anchor_col = xl_cell_to_rowcol(layout.COHORT_ANCHOR)
+    writer.restyle(xl_rowcol_to_cell(anchor_row, anchor_col + 1),
+                   xl_rowcol_to_cell(anchor_row, anchor_col + cols - 1), "header_number")
+    writer.restyle(xl_rowcol_to_cell(anchor_row + 1, anchor_col),
+                   xl_rowcol_to_cell(anchor_row + rows - 1, anchor_col), "month")
 
 
 def write_prediction(writer, book, transactions):

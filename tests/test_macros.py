@@ -67,10 +67,13 @@ def test_load_csv_reads_the_first_three_columns_and_resizes_the_prediction(tmp_p
     plan = macros.load_plan(frame, pd.Timestamp(2025, 12, 31), 3077, NOW)
     assert plan.rows[0][0] == "A" and plan.rows[0][2] == 10.5 and len(plan.rows) == 4
     assert plan.clear == "A2:C3077"  # the old, longer table is cleared
-    rfm = plan.formulas[f"A{layout.RFM_ANCHOR_ROW}"]
+    prediction = {address: formula for (sheet, address), formula in plan.formulas.items()
+                  if sheet == layout.PREDICTION_SHEET}
+    rfm = prediction[f"A{layout.RFM_ANCHOR_ROW}"]
     assert "Transactions!$A$2:$A$5" in rfm
+    assert plan.formulas[(layout.TRANSACTIONS_SHEET, layout.COHORT_ANCHOR)] == '=CLV_COHORT($A$2:$A$5,$B$2:$B$5,"M")'
     first = layout.RFM_ANCHOR_ROW + 1
-    assert plan.formulas[f"G{first}"].endswith(f"B{first}:B{first + 1},C{first}:C{first + 1},D{first}:D{first + 1})")
+    assert prediction[f"G{first}"].endswith(f"B{first}:B{first + 1},C{first}:C{first + 1},D{first}:D{first + 1})")
     assert plan.status == "Loaded 4 order lines of 2 customers at 2026-11-22 10:30"
 
 
@@ -87,5 +90,5 @@ def test_load_plan_never_writes_outside_its_own_ranges(tmp_path):
     plan = macros.load_plan(frame, None, 1, NOW)
     user_settings = {layout.AS_OF_CELL, layout.PERIOD_CELL, layout.HORIZON_CELL,
                      layout.DISCOUNT_YEAR_CELL, layout.MARGIN_CELL}
-    assert user_settings.isdisjoint(plan.formulas)
+    assert user_settings.isdisjoint(address for sheet, address in plan.formulas)
     assert plan.clear.startswith("A2:C")
