@@ -124,11 +124,16 @@ class LoadPlan:
     status: str
 
 
+def observed_customers(frame: pd.DataFrame, as_of) -> int:
+    """Customers with an order on or before ``as_of`` (all customers when it is None)."""
+    observed = frame if as_of is None else frame[frame["date"] <= pd.Timestamp(as_of)]
+    return int(observed["customer_id"].nunique())
+
+
 def load_plan(frame: pd.DataFrame, as_of, previous_last_row: int, now: dt.datetime) -> LoadPlan:
     """Resize the Prediction sheet to the loaded order lines (customers up to ``as_of``)."""
     lines = len(frame)
-    observed = frame if as_of is None else frame[frame["date"] <= pd.Timestamp(as_of)]
-    customers = observed["customer_id"].nunique()
+    customers = observed_customers(frame, as_of)
     rows = [[customer, date.to_pydatetime(), float(amount)]
             for customer, date, amount in frame.itertuples(index=False)]
     clear = f"A2:C{max(previous_last_row, lines + 1)}"

@@ -15,11 +15,10 @@ import os
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from . import examples, formula, layout, recalc, sample_data, vba
+from . import examples, formula, layout, macros, recalc, sample_data, vba
 from .reference import function_reference
 from .report import check_formula
 from .udfs import FUNCTIONS
@@ -231,8 +230,8 @@ def write_customers(writer, book, customers):
         for col, value, style in zip("ABCDEFG", record, styles):
             writer.write(f"{col}{layout.FIRST_ROW + offset}", value, style)
     output_styles = ["money", "money", "number", "number", None]
-    for (address, formula), style in zip(layout.customer_output_formulas(count).items(), output_styles):
-        writer.spill(address, formula, count, style=style)
+    for (address, text), style in zip(layout.customer_output_formulas(count).items(), output_styles):
+        writer.spill(address, text, count, style=style)
     writer.write("O1", "Settings and status", "heading")
     writer.write("O2", "Discount rate per year")
     writer.write(layout.DISCOUNT_CELL, 0.10, "input_percent")
@@ -315,9 +314,9 @@ def write_methods(writer):
         ("CLV:CAC (discounted margin CLV)", "=CLV_CAC_RATIO(B17,B10)", "3 or more is healthy"),
         ("CAC payback (years)", "=CLV_PAYBACK(B10,B5*B6*B7)", "acquisition cost / margin per year"),
     ]
-    for row, (label, formula, note) in enumerate(methods, start=14):
+    for row, (label, text, note) in enumerate(methods, start=14):
         writer.write(f"A{row}", label)
-        writer.write(f"B{row}", formula, "money")
+        writer.write(f"B{row}", text, "money")
         writer.write(f"C{row}", note, "note")
 
 
@@ -410,10 +409,9 @@ def write_prediction(writer, book, transactions):
         writer.write(f"B{row}", value, style)
     writer.write("D3", "BG/NBD fit", "heading")
     writer.write("G3", "Gamma-Gamma fit", "heading")
-    observed = transactions[transactions["date"] <= pd.Timestamp(2025, 12, 31)]
-    customers = observed["customer_id"].nunique()
-    for address, (formula, rows, cols) in layout.prediction_formulas(len(transactions), customers).items():
-        writer.spill(address, formula, rows, cols, style="decimal" if cols == 2 or rows == 1 else None)
+    customers = macros.observed_customers(transactions, settings[0][1])
+    for address, (text, rows, cols) in layout.prediction_formulas(len(transactions), customers).items():
+        writer.spill(address, text, rows, cols, style="decimal" if cols == 2 or rows == 1 else None)
     _write_prediction_checks(writer)
     writer.row(f"G{layout.RFM_ANCHOR_ROW}", list(layout.PREDICTION_HEADERS.values()), "output_header")
     writer.write(f"M{layout.PREDICTION_TIER_TITLE_ROW}", "Summary by tier", "heading")
@@ -463,10 +461,9 @@ def write_subscription(writer, book):
         writer.write(f"D{row}", f"=B{row}/$B${first}", "percent")
         writer.write(f"F{row}", f"=C{row}/$C${first}", "percent")
     calibration_last = first + sample_data.SBG_CALIBRATION_YEARS - 1
-    fits = {"regular": ("B", "L5"), "high_end": ("C", "L10")}
     writer.write("L4", "Regular fit (years 0-7)", "heading")
     writer.write("L9", "High end fit (years 0-7)", "heading")
-    for cohort, (column, anchor) in fits.items():
+    for column, anchor in (("B", "L5"), ("C", "L10")):
         writer.spill(anchor, f"=CLV_FIT_SBG({column}{first}:{column}{calibration_last})", 3, 2, "decimal")
     regular, high_end = "$L$5:$M$7", "$L$10:$M$12"
     writer.spill(f"E{first}", f"=CLV_SBG_SURVIVAL({regular},A{first}:A{last})", years, style="percent")
