@@ -218,3 +218,13 @@ def test_libreoffice_opens_the_template_and_converts_it_to_pdf(tmp_path):
     pdf = tmp_path / "workbook_template.pdf"
     assert done.returncode == 0, done.stderr
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
+def test_recalc_command_prints_every_check_as_passing(tmp_path, capsys):
+    from clv_xl.cli import main
+
+    out = tmp_path / "recalculated.xlsm"
+    assert main(["recalc", str(TEMPLATE), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "13 passed, 0 failed" in printed and "WARNING" not in printed
+    assert vba.read_vba_modules(out) == vba.read_vba_modules(TEMPLATE)  # VBA survives the rewrite
