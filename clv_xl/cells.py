@@ -209,6 +209,15 @@ def to_serial(date) -> float:
     return float((np.datetime64(date, "D") - EXCEL_EPOCH) / np.timedelta64(1, "D"))
 
 
+def single_cell(name, value):
+    """The one cell of a setting that must not be a range (``None`` when blank)."""
+    grid = to_grid(value)
+    if grid.size != 1:
+        raise ShapeError(f"{name} must be a single cell (got {grid.shape[0]}x{grid.shape[1]})")
+    cell = grid[0, 0]
+    return None if is_blank(cell) else cell
+
+
 def column_values(name, value, blank_ok=False) -> list:
     """The cells of a one-column (or one-row) range as a flat list, blanks kept as ``None``."""
     grid = to_grid(value)

@@ -51,7 +51,7 @@ def column_range(column: str, customers: int, absolute: bool = False) -> str:
 def customer_output_formulas(customers: int) -> dict:
     """Spilled formula per output column, anchored in the first data row."""
     c, d, e, f, g = (column_range(col, customers) for col in "CDEFG")
-    discount = DISCOUNT_CELL.replace("P", "$P$")
+    discount = _absolute(DISCOUNT_CELL)
     clv = column_range("I", customers)
     return {
         f"I{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},0,{discount})",

@@ -29,6 +29,7 @@ from .cells import (
     number_column,
     numeric_grid,
     parameter_block,
+    single_cell,
     to_date,
     to_grid,
     to_serial,
@@ -271,12 +272,13 @@ def CLV_SEGMENT(values, tiers=3, labels=None):
 
 def _tiers_argument(tiers):
     """A single cell is a tier count; a range is a list of thresholds (blanks dropped)."""
-    cells = [cell for cell in to_grid(tiers).ravel() if not is_blank(cell)]
+    grid = to_grid(tiers)
+    cells = [cell for cell in grid.ravel() if not is_blank(cell)]
     if not cells:
         return 3
     if any(isinstance(cell, bool) or not isinstance(cell, (int, float)) for cell in cells):
         raise CLVError(f"tiers must be a number or a range of numbers (got {cells!r})")
-    return cells[0] if to_grid(tiers).size == 1 else np.array(cells, dtype=float)
+    return cells[0] if grid.size == 1 else np.array(cells, dtype=float)
 
 
 def _labels_argument(labels):
@@ -352,14 +354,20 @@ def CLV_RFM(customer_ids, dates, amounts, as_of=None, period="W"):
         Optional time unit of recency and T: "D" days, "W" weeks (default), "M" months, "Y" years.
     """
     ids = column_values("customer_ids", customer_ids)
-    days = [to_date(f"dates row {row}", cell) for row, cell in
-            enumerate(column_values("dates", dates), start=1)]
+    days = _date_column(dates)
     (spend,) = _summary_columns(amounts=amounts)
-    end = None if is_blank(as_of) else to_date("as_of", to_grid(as_of)[0, 0])
+    end_cell = single_cell("as_of", as_of)
+    end = None if end_cell is None else to_date("as_of", end_cell)
     table = formula.rfm_summary(ids, days, spend, as_of=end, time_unit=_period(period))
     rows = [[_plain(customer), *map(float, values)] for customer, values in
             zip(table.index, table[RFM_HEADER[1:]].to_numpy())]
     return [RFM_HEADER] + rows
+
+
+def _date_column(dates):
+    """A column of order dates; a cell that is not a date names its row."""
+    return [to_date(f"dates row {row}", cell) for row, cell in
+            enumerate(column_values("dates", dates), start=1)]
 
 
 def _plain(value):
@@ -386,8 +394,7 @@ def CLV_COHORT(customer_ids, dates, period="M"):
         Optional calendar period: "M" months (default), "W" weeks, "D" days, "Y" years.
     """
     ids = column_values("customer_ids", customer_ids)
-    days = [to_date(f"dates row {row}", cell) for row, cell in
-            enumerate(column_values("dates", dates), start=1)]
+    days = _date_column(dates)
     table = formula.cohort_table(ids, days, period=_period(period, "M"))
     header = [["cohort", *map(float, table.columns)]]
     rows = [[to_serial(cohort), *("" if np.isnan(v) else float(v) for v in shares)]
@@ -583,19 +590,13 @@ def CLV_PREDICT(
 
 def _period(value, default="W"):
     """A time-unit letter from a single cell (``default`` when blank)."""
-    grid = to_grid(value)
-    if grid.size != 1:
-        raise ShapeError(f"period must be a single cell (got {grid.shape[0]}x{grid.shape[1]})")
-    cell = grid[0, 0]
-    return default if is_blank(cell) else str(cell).strip().upper()
+    cell = single_cell("period", value)
+    return default if cell is None else str(cell).strip().upper()
 
 
 def _single(name, value):
     """A setting that must be one number (not a range)."""
-    grid = to_grid(value)
-    if grid.size != 1:
-        raise ShapeError(f"{name} must be a single cell (got {grid.shape[0]}x{grid.shape[1]})")
-    (number,) = number_column(name, list(grid.ravel()))
+    (number,) = number_column(name, [single_cell(name, value)])
     return number
 
 

@@ -207,3 +207,14 @@ def test_a_fit_is_not_recomputed_when_excel_recalculates_with_unchanged_inputs(m
     assert len(calls) == 1
     udfs.CLV_FIT_SBG(column([1000.0, 630.0, 468.0, 382.0, 326.0]))
     assert len(calls) == 2
+
+
+def test_a_blank_as_of_cell_means_the_last_date_as_when_it_is_omitted():
+    # Excel hands a blank cell over as [[None]] (ndim=2); it must act like the omitted argument.
+    ids = column([1.0, 1.0, 2.0])
+    dates = column([excel_serial(dt.date(2025, 1, 1)), excel_serial(dt.date(2025, 1, 15)),
+                     excel_serial(dt.date(2025, 1, 29))])
+    amounts = column([10.0, 20.0, 30.0])
+    table = CLV_RFM(ids, dates, amounts, [[None]], "W")
+    assert table == CLV_RFM(ids, dates, amounts)
+    assert table[1] == [1.0, 1.0, 2.0, 4.0, 20.0]  # T runs to the last date, 28 days = 4 weeks
