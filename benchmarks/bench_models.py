@@ -35,7 +35,7 @@ try:
 except Exception:  # any import failure (missing, or broken by numpy/pandas versions)
     lifetimes = None
 
-CDNOW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdnow_customers_summary_with_transactions.csv"
+CDNOW = Path(__file__).resolve().parents[1] / "tests" / "data" / "cdnow_customers_summary_with_transactions.csv"
 TRUTH = BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)  # weeks, CDNOW
 SPEND = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
 WEEKS_PER_LIFETIMES_MONTH = 4.345  # lifetimes' own month length for freq="W"

@@ -1,22 +1,29 @@
-"""Shared fixtures: the public reference data sets in ``../shared/data``."""
+"""Shared fixtures: the public reference data sets kept in ``tests/data`` (see its README)."""
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REFERENCE_DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Folder of the reference data; skips the test when it is absent."""
-    if not (SHARED_DATA / "README.md").is_file():
-        pytest.skip(f"reference data folder ../shared/data not found next to the project ({SHARED_DATA})")
-    return SHARED_DATA
+    """Folder of the reference data (CDNOW log and summary, sBG survivors) inside the repo."""
+    return REFERENCE_DATA
 
 
 @pytest.fixture(scope="session")
 def cdnow_summary(shared_data) -> pd.DataFrame:
     """Published CDNOW calibration summary (weeks): columns x, t_x, T, zbar, indexed by ID."""
     return pd.read_csv(shared_data / "cdnow_customers_summary_with_transactions.csv", index_col="ID")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when a test was skipped: every test must run on a fresh clone (CI included)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and exitstatus == 0:
+        reporter.write_line(f"{skipped} test(s) skipped: every test must run on a fresh clone", red=True)
+        session.exitstatus = 1

@@ -2,7 +2,6 @@
 
 import csv
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,8 +22,6 @@ from clv_xl.udfs import (
     CLV_SPEND,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"reference data folder {DATA} is absent")
 
 # Fader, Hardie & Lee (2005), CDNOW; typed in as a plain range of numbers.
 CDNOW_BGNBD = [[0.243], [4.414], [0.793], [2.426]]
@@ -40,9 +37,9 @@ def excel_serial(day: dt.date) -> float:
 
 
 @pytest.fixture(scope="module")
-def cdnow_log():
+def cdnow_log(shared_data):
     """The CDNOW log as Excel hands it over: ids and amounts as floats, dates as serial numbers."""
-    rows = [line.split() for line in (DATA / "CDNOW_sample.txt").read_text().splitlines() if line.strip()]
+    rows = [line.split() for line in (shared_data / "CDNOW_sample.txt").read_text().splitlines() if line.strip()]
     ids = column(float(row[1]) for row in rows)
     dates = column(excel_serial(dt.datetime.strptime(row[2], "%Y%m%d").date()) for row in rows)
     amounts = column(float(row[4]) for row in rows)
@@ -59,10 +56,9 @@ def rfm_columns(table):
     return [column(body[:, index]) for index in range(1, 5)]
 
 
-@needs_data
-def test_rfm_reproduces_the_published_cdnow_summary(cdnow_rfm):
+def test_rfm_reproduces_the_published_cdnow_summary(cdnow_rfm, shared_data):
     assert cdnow_rfm[0] == ["customer", "frequency", "recency", "T", "monetary"]
-    with open(DATA / "cdnow_customers_summary_with_transactions.csv", newline="") as handle:
+    with open(shared_data / "cdnow_customers_summary_with_transactions.csv", newline="") as handle:
         published = {float(row["ID"]): row for row in csv.DictReader(handle)}
     assert len(cdnow_rfm) - 1 == len(published) == 2357
     for customer, frequency, recency, age, monetary in cdnow_rfm[1:]:
@@ -73,7 +69,6 @@ def test_rfm_reproduces_the_published_cdnow_summary(cdnow_rfm):
         assert monetary == pytest.approx(float(row["zbar"]), abs=0.01)
 
 
-@needs_data
 def test_bgnbd_fit_reproduces_fader_hardie_lee_2005(cdnow_rfm):
     frequency, recency, age, _ = rfm_columns(cdnow_rfm)
     block = dict((label, value) for label, value in CLV_FIT_BGNBD(frequency, recency, age))
@@ -84,7 +79,6 @@ def test_bgnbd_fit_reproduces_fader_hardie_lee_2005(cdnow_rfm):
     assert block["log-likelihood"] == pytest.approx(-9582.4, abs=0.05)
 
 
-@needs_data
 def test_gamma_gamma_fit_reproduces_fader_hardie_2013(cdnow_rfm):
     frequency, _, _, monetary = rfm_columns(cdnow_rfm)
     block = dict(CLV_FIT_GG(frequency, monetary))
@@ -103,9 +97,8 @@ def test_a_fit_block_and_a_plain_range_of_numbers_give_the_same_prediction():
 
 
 @pytest.mark.parametrize("cohort, gamma, delta", [(1, 0.704, 1.182), (2, 0.668, 3.806)])
-@needs_data
-def test_sbg_fit_on_years_0_to_7_reproduces_fader_hardie_2007(cohort, gamma, delta):
-    with open(DATA / "sbg_survivors.csv", newline="") as handle:
+def test_sbg_fit_on_years_0_to_7_reproduces_fader_hardie_2007(cohort, gamma, delta, shared_data):
+    with open(shared_data / "sbg_survivors.csv", newline="") as handle:
         rows = [row for row in csv.reader(handle)][1:]
     survivors = column(float(row[cohort]) for row in rows[:8])
     block = dict(CLV_FIT_SBG(survivors))
