@@ -36,6 +36,9 @@ CONF_SETTINGS = {"UDF Modules": "clv_xl.udfs"}
 SHEETS = ("Start", "Examples", layout.CUSTOMERS_SHEET, "Methods", "Churn",
           layout.TRANSACTIONS_SHEET, layout.PREDICTION_SHEET, "Subscription", "Reference")
 
+#: calcId of Excel 2019 and Microsoft 365: a file saved by the current calculation engine.
+CURRENT_EXCEL_CALC_ID = 191029
+
 WHAT_IF_CHURN = (0.02, 0.05, 0.10, 0.15, 0.20, 0.30)
 WHAT_IF_DISCOUNT = (0.0, 0.005, 0.01, 0.02)
 
@@ -152,15 +155,18 @@ def write_start(writer):
     ])
     writer.write("A6", "Set-up (Windows)", "heading")
     writer.lines("A7", [
-        "1. Install Python 3.10+ and run: pip install clv-xl",
+        "1. Install Python 3.10+ and clv-xl: pip install <the clv-xl folder or its .whl file> "
+        "(clv-xl is not on PyPI yet).",
         "2. Open this file and click Enable Content (macros). Trust Center: allow macros for this "
         "file or its folder.",
         "3. If Python is not found, add a row to the xlwings.conf sheet: Interpreter_Win in column "
         "A, the full path of python.exe in column B (on macOS: Interpreter_Mac).",
         "4. The CLV_* functions are already wired into this file: no add-in or 'Import functions' "
         "step is needed. Press Import functions after upgrading clv-xl.",
-        "macOS: the buttons work, but Python cell functions (CLV_*) are Windows-only in xlwings; "
-        "the stored values still show. Without Excel: clv-xl recalc workbook_template.xlsm.",
+        "Where it is opened: Excel on Windows with Python recalculates live. Excel without Python "
+        "(Windows, Mac, the web) shows the stored results, which stay until you change an input "
+        "they use. LibreOffice shows single-cell results but not the spilled columns. To share "
+        "results with anyone: clv-xl recalc workbook_template.xlsm -o results.xlsx --values-only.",
     ])
     writer.write("A13", "Buttons", "heading")
     writer.button("A14", "RefreshCustomers")
@@ -554,6 +560,11 @@ def write_workbook(path):
     book = xlsxwriter.Workbook(str(path))
     # A fixed creation date keeps rebuilds byte-identical.
     book.set_properties({"title": "clv-xl workbook template", "created": dt.datetime(2026, 1, 1)})
+    # Keep the stored results on open: Excel recalculates a cell only when its inputs change.
+    # (XlsxWriter's defaults, fullCalcOnLoad and Excel 2007's calcId, recalculate everything,
+    # which turns every CLV_* cell into an error wherever Python is missing.)
+    book.set_calc_mode("auto", calc_id=CURRENT_EXCEL_CALC_ID)
+    book.calc_on_load = False
     formats = Formats(book)
     writers = {name: SheetWriter(book, name, formats) for name in SHEETS}
     write_start(writers["Start"])
