@@ -3,10 +3,109 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import shutil
 import sys
+import zipfile
+import zlib
+from pathlib import Path
 
 from . import examples
+
+#: File name of the workbook template (as ``clv_xl.template.TEMPLATE_NAME``, which needs the extras).
+TEMPLATE_NAME = "workbook_template.xlsm"
+#: Modules of the ``[template]`` extra that each command imports.
+EXTRA_MODULES = {
+    "recalc": ("formulas", "openpyxl"),
+    "build-template": ("formulas", "openpyxl", "xlsxwriter", "pyopenvba", "oletools"),
+}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+#: Parts every workbook package has; without one, the file is not a workbook.
+WORKBOOK_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+
+
+class UserError(Exception):
+    """A mistake in the command line or its files: reported in one line, exit code 2."""
+
+
+def require_extra(command: str) -> None:
+    """Raise :class:`UserError` if a module that ``command`` needs from the ``[template]`` extra is missing."""
+    missing = [name for name in EXTRA_MODULES[command] if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(f"clv-xl {command} needs the [template] extra ({', '.join(missing)} not installed): "
+                        f'pip install "clv-xl[template]"')
+
+
+def workbook_to_read(path: str) -> Path:
+    """``path`` checked to be a readable Excel workbook package.
+
+    Raises
+    ------
+    UserError
+        If it is missing, a folder, not named as a workbook, or not a sound zip package
+        with the workbook parts (another kind of file renamed, truncated, corrupted).
+    """
+    workbook = Path(path)
+    if workbook.is_dir():
+        raise UserError(f"{path} is a folder; give the workbook file itself")
+    if not workbook.is_file():
+        raise UserError(f"{path}: no such file")
+    if workbook.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise UserError(f"{path} is not an Excel workbook: give an .xlsx or .xlsm file")
+    damaged = (f"{path} is damaged or not a workbook (truncated, or another kind of file renamed); "
+               f"save it again from Excel")
+    try:
+        with zipfile.ZipFile(workbook) as package:
+            names = set(package.namelist())
+            first_bad_part = package.testzip()
+    except (zipfile.BadZipFile, zlib.error):
+        raise UserError(damaged) from None
+    if first_bad_part is not None:
+        raise UserError(damaged)
+    missing = sorted(set(WORKBOOK_PARTS) - names)
+    if missing:
+        raise UserError(f"{path} is not an Excel workbook (no {', '.join(missing)}); save it again from Excel")
+    return workbook
+
+
+def file_to_write(path: str | os.PathLike[str], force: bool = True) -> Path:
+    """``path`` checked to be a file that can be written: its folder exists, it is not a folder.
+
+    Raises
+    ------
+    UserError
+        If it cannot be written, or it exists and ``force`` is false.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"{target} is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise UserError(f"folder {target.parent} does not exist; create it or choose another path")
+    if target.exists() and not force:
+        raise UserError(f"{target} already exists; add --force to replace it")
+    return target
+
+
+def template_to_write(path: str, force: bool) -> Path:
+    """``path`` checked to be a new ``.xlsm`` file (or an existing one with ``force``)."""
+    if not path.lower().endswith(".xlsm"):
+        raise UserError(f"{path}: the template is a macro-enabled workbook; give a name ending in .xlsm")
+    return file_to_write(path, force)
+
+
+def installed_template() -> Path:
+    """The workbook template of this installation.
+
+    A wheel carries it inside the package; a checkout (editable install) has it at the
+    repository's top, where ``clv-xl build-template`` writes it.
+    """
+    package = Path(__file__).resolve().parent
+    for candidate in (package / TEMPLATE_NAME, package.parent / TEMPLATE_NAME):
+        if candidate.is_file():
+            return candidate
+    raise UserError("this installation of clv-xl has no workbook template; install it from a wheel "
+                    "(pip wheel .) or run clv-xl build-template")
 
 
 def print_examples() -> int:
@@ -30,13 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("examples", help="print the worked examples computed by the CLV_* functions")
     commands.add_parser("reference", help="print the function reference as a Markdown table")
-    build = commands.add_parser("build-template", help="write workbook_template.xlsm from code")
-    build.add_argument("path", nargs="?", default="workbook_template.xlsm")
+    build = commands.add_parser("build-template", help=f"write {TEMPLATE_NAME} from code")
+    copy = commands.add_parser("template", help=f"write a copy of the installed {TEMPLATE_NAME}")
+    for command in (build, copy):
+        command.add_argument("path", nargs="?", default=TEMPLATE_NAME, help="an .xlsm file (default: %(default)s)")
+        command.add_argument("--force", action="store_true", help="replace the file if it exists")
     recalc = commands.add_parser(
         "recalc", help="recalculate a workbook's formulas without Excel and print its checks"
     )
     recalc.add_argument("workbook")
-    recalc.add_argument("-o", "--output", help="write the recalculated workbook here")
+    recalc.add_argument("-o", "--output",
+                        help="write the recalculated workbook here (a folder: under the workbook's name)")
     return parser
 
 
@@ -45,7 +148,19 @@ def recalculate_and_report(workbook, output) -> int:
     from . import recalc, report
     from .udfs import FUNCTIONS
 
-    values = recalc.recalculate(workbook, FUNCTIONS, out_path=output)
+    workbook = workbook_to_read(workbook)
+    if output is not None:
+        output = Path(output)
+        if output.is_dir():
+            output = output / workbook.name
+        output = file_to_write(output)
+        if output.resolve() == workbook.resolve():
+            raise UserError(f"{output} is the workbook itself; write the result to another file")
+    try:
+        values = recalc.recalculate(workbook, FUNCTIONS, out_path=output)
+    except recalc.CircularReferenceError as error:
+        raise UserError(f"{workbook}: {error}; change these formulas so that none depends on its own "
+                        f"result") from None
     print(f"Recalculated {len(values.formulas):,} formulas ({len(values):,} cells) in {workbook}"
           + (f"; saved to {output}" if output else ""))
     for (sheet, anchor), (declared, found) in values.spill_mismatches.items():
@@ -59,14 +174,31 @@ def recalculate_and_report(workbook, output) -> int:
 def main(argv=None) -> int:
     os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars from the formulas package
     arguments = build_parser().parse_args(argv)
+    try:
+        return run(arguments)
+    except UserError as error:
+        print(f"clv-xl: error: {error}", file=sys.stderr)
+        return 2
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Carry out the parsed command; its exit code."""
     if arguments.command == "examples":
         return print_examples()
     if arguments.command == "build-template":
+        require_extra("build-template")
+        path = template_to_write(arguments.path, arguments.force)
         from .template import build_template
 
-        print(f"Wrote {build_template(arguments.path)}")
+        print(f"Wrote {build_template(path)}")
+        return 0
+    if arguments.command == "template":
+        path = template_to_write(arguments.path, arguments.force)
+        shutil.copyfile(installed_template(), path)
+        print(f"Wrote {path}")
         return 0
     if arguments.command == "recalc":
+        require_extra("recalc")
         return recalculate_and_report(arguments.workbook, arguments.output)
     if arguments.command == "reference":
         from .reference import markdown_table

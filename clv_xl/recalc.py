@@ -59,6 +59,14 @@ class SpillMismatchError(ValueError):
     """An array formula's result does not have the shape of the range it spills into."""
 
 
+class CircularReferenceError(ValueError):
+    """Formulas that depend on their own result; :attr:`cells` lists them as ``(sheet, cell)``."""
+
+    def __init__(self, cells: list[CellKey]):
+        self.cells = cells
+        super().__init__("circular reference: " + ", ".join(f"{sheet}!{cell}" for sheet, cell in cells))
+
+
 class Recalculation(dict):
     """``{(sheet, cell): value}`` for every formula cell (and every cell of an array formula).
 
@@ -377,6 +385,8 @@ def recalculate(
     cell must be one a formula refers to.  ``out_path``: write the workbook with the
     new cached values (and the new ``inputs``) there.  Returns the values of every
     formula cell, see :class:`Recalculation`.
+    Raises :class:`CircularReferenceError` when formulas depend on their own result
+    (``formulas`` would leave them blank).
     """
     import formulas
 
@@ -395,6 +405,12 @@ def recalculate(
             calc_inputs[node] = value
         solution = model.calculate(inputs=calc_inputs) if calc_inputs else model.calculate()
         solved = _node_index(solution)
+        if any((sheet.upper(), arrays.get((sheet, cell), cell)) not in solved for sheet, cell in found):
+            in_cycles = _node_index(_nodes_in_cycles(model.dsp, solution))
+            circular = [(sheet, cell) for sheet, cell in found
+                        if (sheet.upper(), arrays.get((sheet, cell), cell)) in in_cycles]
+            if circular:
+                raise CircularReferenceError(circular)
         for (sheet, cell) in _output_cells(found, arrays):
             result[(sheet, cell)] = None
         for (sheet, cell) in found:
@@ -432,6 +448,38 @@ def _node_index(nodes: Any) -> dict[tuple[str, str], str]:
         if found:
             index[(found.group("sheet").upper(), found.group("ref"))] = node
     return index
+
+
+def _nodes_in_cycles(dsp: Any, solution: Any) -> set[str]:
+    """The nodes of a ``formulas`` model that lie on a circular reference.
+
+    ``formulas`` leaves a cell that depends on its own result, and every cell that
+    depends on such a cell, out of ``solution`` without a word.  Among those
+    unsolved nodes, dropping again and again the ones that no other unsolved node
+    feeds (upstream of a loop) or that feed none (downstream of it) leaves the
+    loops.  The range-to-cell links ``formulas`` adds (``InvRangesAssembler``) are
+    not references and are left out, as ``ExcelModel.solve_circular`` does.
+    """
+    from formulas.cell import InvRangesAssembler
+
+    unsolved = {node for node in dsp.data_nodes if node not in solution}
+    unsolved |= {node for node, attrs in dsp.function_nodes.items()
+                 if not isinstance(attrs["function"], InvRangesAssembler)
+                 and unsolved.intersection(dsp.dmap.succ[node])}
+    feeds = {node: set(dsp.dmap.succ[node]) & unsolved for node in unsolved}
+    fed_by = {node: set(dsp.dmap.pred[node]) & unsolved for node in unsolved}
+    pending = [node for node in unsolved if not feeds[node] or not fed_by[node]]
+    while pending:
+        node = pending.pop()
+        if node not in unsolved:
+            continue
+        unsolved.discard(node)
+        for other in (feeds[node] | fed_by[node]) & unsolved:
+            feeds[other].discard(node)
+            fed_by[other].discard(node)
+            if not feeds[other] or not fed_by[other]:
+                pending.append(other)
+    return unsolved
 
 
 def _natural_shape(book: str, sheet: str, formula: str, solution: Any, solved: Mapping) -> tuple[int, int] | None:
@@ -541,22 +589,22 @@ def write_values(
             if remaining:
                 raise KeyError(f"cells not in {sheet!r}: {sorted(remaining)}")
             edits[part] = xml.encode("utf-8")
-        with tempfile.NamedTemporaryFile(dir=dst.parent if dst.parent.exists() else None,
-                                         suffix=dst.suffix, delete=False) as tmp:
-            tmp_path = Path(tmp.name)
+        # A temporary name beside dst, created as any new file is (permissions from the umask).
+        tmp_path = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
         try:
             with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED) as out:
                 for info in package.infolist():
                     data = edits.get(info.filename)
                     out.writestr(info, data if data is not None else package.read(info.filename))
-            shutil.move(str(tmp_path), dst)
+            os.replace(tmp_path, dst)
         finally:
             if tmp_path.exists():
                 tmp_path.unlink()
 
 
 __all__ = [
-    "CellKey", "Recalculation", "SpillMismatchError", "argument_options", "cached_values",
+    "CellKey", "CircularReferenceError", "Recalculation", "SpillMismatchError", "argument_options",
+    "cached_values",
     "cells_of", "convert_argument", "convert_result", "excel_adapter", "formula_cells",
     "recalculate", "soffice_convert", "write_values",
 ]
