@@ -140,11 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     recalc.add_argument("workbook")
     recalc.add_argument("-o", "--output",
                         help="write the recalculated workbook here (a folder: under the workbook's name)")
+    recalc.add_argument("--values-only", action="store_true",
+                        help="write OUTPUT as a macro-free .xlsx with every formula replaced by its value")
     return parser
 
 
-def recalculate_and_report(workbook, output) -> int:
-    """Recalculate ``workbook`` headless, optionally save it, print its check rows."""
+def recalculate_and_report(workbook, output, values_only=False) -> int:
+    """Recalculate ``workbook`` headless, optionally save it (values only: as .xlsx), print its check rows."""
     from . import recalc, report
     from .udfs import FUNCTIONS
 
@@ -152,12 +154,17 @@ def recalculate_and_report(workbook, output) -> int:
     if output is not None:
         output = Path(output)
         if output.is_dir():
-            output = output / workbook.name
+            output = output / ((workbook.stem + ".xlsx") if values_only else workbook.name)
         output = file_to_write(output)
         if output.resolve() == workbook.resolve():
             raise UserError(f"{output} is the workbook itself; write the result to another file")
+    if values_only:
+        try:
+            recalc.check_values_only_path(output)
+        except ValueError as error:
+            raise UserError(f"--values-only: {error}") from None
     try:
-        values = recalc.recalculate(workbook, FUNCTIONS, out_path=output)
+        values = recalc.recalculate(workbook, FUNCTIONS, out_path=output, values_only=values_only)
     except recalc.CircularReferenceError as error:
         raise UserError(f"{workbook}: {error}; change these formulas so that none depends on its own "
                         f"result") from None
@@ -199,7 +206,7 @@ def run(arguments: argparse.Namespace) -> int:
         return 0
     if arguments.command == "recalc":
         require_extra("recalc")
-        return recalculate_and_report(arguments.workbook, arguments.output)
+        return recalculate_and_report(arguments.workbook, arguments.output, arguments.values_only)
     if arguments.command == "reference":
         from .reference import markdown_table
 

@@ -30,7 +30,9 @@ raises instead).
 The recalculated workbook is written by putting the new values into the cached
 ``<v>`` of every formula cell of the original package, so VBA, buttons, charts and
 dynamic-array metadata stay as they were (``formulas``' own writer would produce a
-values-only workbook).
+values-only workbook).  :func:`write_values_only` writes instead a macro-free ``.xlsx``
+copy with every formula replaced by its value, for LibreOffice (which recalculates
+array formulas on load) and anyone without Python.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ from __future__ import annotations
 import functools
 import math
 import os
+import posixpath
 import re
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -377,19 +380,25 @@ def recalculate(
     *,
     inputs: Mapping[CellKey, Any] | None = None,
     strict: bool = False,
+    values_only: bool = False,
 ) -> Recalculation:
     """Evaluate every formula of the workbook at ``path`` with ``functions`` served by Python.
 
     ``functions``: Excel name -> callable (``clv_xl.udfs.FUNCTIONS``).  ``inputs``:
     ``{(sheet, cell): value}`` replacing constants before evaluating (what-if); the
     cell must be one a formula refers to.  ``out_path``: write the workbook with the
-    new cached values (and the new ``inputs``) there.  Returns the values of every
-    formula cell, see :class:`Recalculation`.
+    new cached values (and the new ``inputs``) there.  ``values_only``: write instead a
+    macro-free ``.xlsx`` copy whose formulas are replaced by their values
+    (:func:`write_values_only`); ``out_path`` must then end in ``.xlsx``, checked before
+    anything is evaluated.  Returns the values of every formula cell, see
+    :class:`Recalculation`.
     Raises :class:`CircularReferenceError` when formulas depend on their own result
     (``formulas`` would leave them blank).
     """
     import formulas
 
+    if values_only:
+        check_values_only_path(out_path)
     path = Path(path)
     found, arrays = formula_cells(path)
     result = Recalculation()
@@ -435,7 +444,7 @@ def recalculate(
     if out_path is not None:
         updates = dict(result)
         updates.update({(s, c.upper()): v for (s, c), v in (inputs or {}).items()})
-        write_values(path, out_path, updates)
+        (write_values_only if values_only else write_values)(path, out_path, updates)
     return result
 
 
@@ -502,22 +511,55 @@ def _natural_shape(book: str, sheet: str, formula: str, solution: Any, solved: M
 
 
 # ---------------------------------------------------------------------------
-# Writing cached values into the package
+# Writing values into the package
 # ---------------------------------------------------------------------------
 
 _CELL = re.compile(r'<c\b(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</c>)', re.S)
 _ATTR = re.compile(r'\s([\w:]+)="([^"]*)"')
+_FORMULA = re.compile(r"<f\b.*?(?:/>|</f>)", re.S)
+_SPILL_METADATA = re.compile(r'\scm="[^"]*"')
+_MACRO_BUTTON = re.compile(r"<v:shape\b(?:(?!</v:shape>).)*?<x:FmlaMacro>.*?</v:shape>", re.S)
+_VBA_CONTENT_TYPE = re.compile(
+    r'<(?:Default|Override)\b[^>]*ContentType="application/vnd\.ms-office\.vbaProject"[^>]*/>')
+
+MACRO_ENABLED_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+MACRO_FREE_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+#: Relationship types (last path segment) of the workbook parts a values-only copy leaves out.
+VALUES_ONLY_DROPPED = ("vbaProject", "sheetMetadata")
+
+
+class _Relationship(NamedTuple):
+    element: str  # the <Relationship .../> element as written
+    id: str
+    kind: str  # last segment of the relationship type: "worksheet", "vmlDrawing", ...
+    target: str  # the target part's name in the package
+
+
+def _rels_part(part: str) -> str:
+    """"xl/workbook.xml" -> "xl/_rels/workbook.xml.rels"."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _relationships(package: zipfile.ZipFile, part: str) -> list[_Relationship]:
+    """Relationships of ``part`` (none if it has no ``.rels`` part), targets resolved to part names."""
+    folder = posixpath.dirname(part)
+    rels_part = _rels_part(part)
+    if rels_part not in package.namelist():
+        return []
+    found = []
+    for element in re.findall(r"<Relationship\b[^>]*>", package.read(rels_part).decode("utf-8")):
+        attrs = dict(_ATTR.findall(" " + element[len("<Relationship"):]))
+        target = attrs.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        found.append(_Relationship(element, attrs.get("Id", ""), attrs.get("Type", "").rsplit("/", 1)[-1], target))
+    return found
 
 
 def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> worksheet part, from workbook.xml and its relationships."""
     workbook = package.read("xl/workbook.xml").decode("utf-8")
-    rels = package.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    targets = {}
-    for rel in re.findall(r"<Relationship\b[^>]*>", rels):
-        attrs = dict(_ATTR.findall(" " + rel[len("<Relationship"):]))
-        target = attrs.get("Target", "")
-        targets[attrs.get("Id")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    targets = {rel.id: rel.target for rel in _relationships(package, "xl/workbook.xml")}
     parts = {}
     for sheet in re.findall(r"<sheet\b[^>]*/>", workbook):
         attrs = dict(_ATTR.findall(" " + sheet[len("<sheet"):]))
@@ -527,12 +569,9 @@ def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _cell_xml(attrs: str, body: str | None, value: Any) -> str:
+def _cell_xml(attrs: str, formula: str, value: Any) -> str:
+    """A ``<c>`` element with attributes ``attrs`` (its ``t`` replaced), ``formula`` (may be "") and ``value``."""
     attrs = re.sub(r'\st="[^"]*"', "", attrs)
-    formula = ""
-    if body:
-        found = re.search(r"<f\b.*?(?:/>|</f>)", body, re.S)
-        formula = found.group(0) if found else ""
     if value is None:
         return f"<c{attrs}>{formula}</c>" if formula else f"<c{attrs}/>"
     if isinstance(value, bool):
@@ -554,6 +593,64 @@ def _cell_xml(attrs: str, body: str | None, value: Any) -> str:
 _ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
+def _cells_by_sheet(values: Mapping[CellKey, Any]) -> dict[str, dict[str, Any]]:
+    by_sheet: dict[str, dict[str, Any]] = {}
+    for (sheet, cell), value in values.items():
+        by_sheet.setdefault(sheet, {})[cell.upper()] = value
+    return by_sheet
+
+
+def _rewrite_cells(xml: str, sheet: str, cells: Mapping[str, Any], *, keep_formulas: bool) -> str:
+    """Worksheet ``xml`` with the value of each cell in ``cells`` written into its ``<c>`` element.
+
+    ``keep_formulas``: a cell keeps its ``<f>`` and the value becomes its cached result;
+    otherwise the formula and the dynamic-array ``cm`` attribute go, and a formula cell
+    missing from ``cells`` is an error.  Raises ``KeyError`` for a cell of ``cells`` that
+    is not in the sheet XML, or (values only) a formula cell without a value.
+    """
+    remaining = dict(cells)
+    without_value = []
+
+    def replace(match: re.Match[str]) -> str:
+        attrs = match.group("attrs")
+        ref = re.search(r'\sr="([^"]+)"', attrs)
+        ref = ref.group(1) if ref else ""
+        formula = _FORMULA.search(match.group("body") or "")
+        if ref in remaining:
+            if keep_formulas:
+                return _cell_xml(attrs, formula.group(0) if formula else "", remaining.pop(ref))
+            return _cell_xml(_SPILL_METADATA.sub("", attrs), "", remaining.pop(ref))
+        if formula and not keep_formulas:
+            without_value.append(ref)
+        return match.group(0)
+
+    head, sep, tail = xml.partition("<sheetData")
+    xml = head + sep + _CELL.sub(replace, tail)
+    if remaining:
+        raise KeyError(f"cells not in {sheet!r}: {sorted(remaining)}")
+    if without_value:
+        raise KeyError(f"formula cells without a value in {sheet!r}: {without_value}")
+    return xml
+
+
+def _write_package(package: zipfile.ZipFile, dst: Path, replaced: Mapping[str, str],
+                   dropped: frozenset[str] = frozenset()) -> None:
+    """Copy ``package`` to ``dst`` (through a temporary file) with parts ``replaced`` and ``dropped``."""
+    # A temporary name beside dst, created as any new file is (permissions from the umask).
+    tmp_path = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in package.infolist():
+                if info.filename in dropped:
+                    continue
+                data = replaced.get(info.filename)
+                out.writestr(info, data.encode("utf-8") if data is not None else package.read(info.filename))
+        os.replace(tmp_path, dst)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
 def write_values(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
@@ -565,48 +662,114 @@ def write_values(
     kept); every other part is copied byte for byte.  Every cell must exist in the
     sheet XML (XlsxWriter writes every cell of an array formula's range).
     """
-    by_sheet: dict[str, dict[str, Any]] = {}
-    for (sheet, cell), value in values.items():
-        by_sheet.setdefault(sheet, {})[cell.upper()] = value
-    src, dst = Path(src), Path(dst)
     with zipfile.ZipFile(src) as package:
         parts = _sheet_parts(package)
-        edits: dict[str, bytes] = {}
-        for sheet, cells in by_sheet.items():
-            part = parts[sheet]
-            xml = package.read(part).decode("utf-8")
-            remaining = dict(cells)
+        replaced = {parts[sheet]: _rewrite_cells(package.read(parts[sheet]).decode("utf-8"), sheet, cells,
+                                                 keep_formulas=True)
+                    for sheet, cells in _cells_by_sheet(values).items()}
+        _write_package(package, Path(dst), replaced)
 
-            def replace(match: re.Match[str]) -> str:
-                attrs = match.group("attrs")
-                ref = re.search(r'\sr="([^"]+)"', attrs)
-                if not ref or ref.group(1) not in remaining:
-                    return match.group(0)
-                return _cell_xml(attrs, match.group("body"), remaining.pop(ref.group(1)))
 
-            head, sep, tail = xml.partition("<sheetData")
-            xml = head + sep + _CELL.sub(replace, tail)
-            if remaining:
-                raise KeyError(f"cells not in {sheet!r}: {sorted(remaining)}")
-            edits[part] = xml.encode("utf-8")
-        # A temporary name beside dst, created as any new file is (permissions from the umask).
-        tmp_path = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-        try:
-            with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED) as out:
-                for info in package.infolist():
-                    data = edits.get(info.filename)
-                    out.writestr(info, data if data is not None else package.read(info.filename))
-            os.replace(tmp_path, dst)
-        finally:
-            if tmp_path.exists():
-                tmp_path.unlink()
+def check_values_only_path(path: str | os.PathLike[str] | None) -> None:
+    """Raise ``ValueError`` unless ``path`` names an ``.xlsx`` file (what a values-only copy is)."""
+    if path is None or Path(path).suffix.lower() != ".xlsx":
+        given = "none given" if path is None else f"got {path}"
+        raise ValueError(f"a values-only copy is a macro-free .xlsx workbook: give an output path "
+                         f"ending in .xlsx ({given})")
+
+
+def _without_macro_buttons(package: zipfile.ZipFile, part: str, sheet_xml: str
+                           ) -> tuple[str, dict[str, str], set[str]]:
+    """The worksheet ``part`` without its form-control buttons that run macros.
+
+    Returns the new sheet XML, the other parts changed (VML drawings, the sheet's
+    relationships) and the parts to drop (a VML drawing left without shapes).
+    """
+    replaced: dict[str, str] = {}
+    dropped: set[str] = set()
+    rels_part = _rels_part(part)
+    for rel in _relationships(package, part):
+        if rel.kind != "vmlDrawing":
+            continue
+        vml = package.read(rel.target).decode("utf-8")
+        kept = _MACRO_BUTTON.sub("", vml)
+        if kept == vml:
+            continue
+        if re.search(r"<v:shape\b", kept):
+            replaced[rel.target] = kept
+            continue
+        dropped.add(rel.target)
+        rels = replaced.get(rels_part) or package.read(rels_part).decode("utf-8")
+        replaced[rels_part] = rels.replace(rel.element, "")
+        sheet_xml = re.sub(rf'<legacyDrawing\b[^>]*\br:id="{re.escape(rel.id)}"[^>]*/>', "", sheet_xml)
+    return sheet_xml, replaced, dropped
+
+
+def write_values_only(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    values: Mapping[CellKey, Any],
+) -> None:
+    """Copy the workbook ``src`` to the ``.xlsx`` file ``dst`` with every formula replaced by its value.
+
+    Parameters
+    ----------
+    src : path-like
+        An ``.xlsx`` or ``.xlsm`` package.
+    dst : path-like
+        Where to write the copy; must end in ``.xlsx``.
+    values : mapping
+        ``{(sheet, cell): value}`` for every formula cell and every cell of an array
+        formula (what :func:`recalculate` returns); any other cell named gets the value too.
+
+    Notes
+    -----
+    Sheets, formatting, charts (with their cached data) and defined names are kept.
+    Left out: the VBA project, the dynamic-array metadata (``cm`` attributes and
+    ``xl/metadata.xml``, so no cell claims to be a spill) and the form-control buttons
+    that run macros.  The workbook part gets the macro-free content type.  Text results
+    are written as inline strings and error values (``"#N/A"``) as errors.
+
+    Raises
+    ------
+    ValueError
+        If ``dst`` does not end in ``.xlsx``.
+    KeyError
+        If a cell of ``values`` is not in its sheet, or a formula cell has no value.
+    """
+    check_values_only_path(dst)
+    by_sheet = _cells_by_sheet(values)
+    with zipfile.ZipFile(src) as package:
+        parts = _sheet_parts(package)
+        unknown = set(by_sheet) - set(parts)
+        if unknown:
+            raise KeyError(f"no such sheets: {sorted(unknown)}")
+        replaced: dict[str, str] = {}
+        dropped: set[str] = set()
+        for sheet, part in parts.items():
+            xml = _rewrite_cells(package.read(part).decode("utf-8"), sheet, by_sheet.get(sheet, {}),
+                                 keep_formulas=False)
+            replaced[part], drawings, unused = _without_macro_buttons(package, part, xml)
+            replaced.update(drawings)
+            dropped |= unused
+        workbook_rels = package.read(_rels_part("xl/workbook.xml")).decode("utf-8")
+        for rel in _relationships(package, "xl/workbook.xml"):
+            if rel.kind in VALUES_ONLY_DROPPED:
+                workbook_rels = workbook_rels.replace(rel.element, "")
+                dropped.add(rel.target)
+        replaced[_rels_part("xl/workbook.xml")] = workbook_rels
+        types = package.read("[Content_Types].xml").decode("utf-8")
+        types = _VBA_CONTENT_TYPE.sub("", types.replace(MACRO_ENABLED_WORKBOOK, MACRO_FREE_WORKBOOK))
+        for part in dropped:
+            types = re.sub(rf'<Override\b[^>]*\bPartName="/{re.escape(part)}"[^>]*/>', "", types)
+        replaced["[Content_Types].xml"] = types
+        _write_package(package, Path(dst), replaced, frozenset(dropped))
 
 
 __all__ = [
     "CellKey", "CircularReferenceError", "Recalculation", "SpillMismatchError", "argument_options",
-    "cached_values",
-    "cells_of", "convert_argument", "convert_result", "excel_adapter", "formula_cells",
-    "recalculate", "soffice_convert", "write_values",
+    "cached_values", "cells_of", "check_values_only_path", "convert_argument", "convert_result",
+    "excel_adapter", "formula_cells", "recalculate", "soffice_convert", "write_values", "write_values_only",
 ]
 
 
