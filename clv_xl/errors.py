@@ -36,3 +36,7 @@ class ShapeError(CLVError):
 
 class FitError(NumError):
     """A model fit that failed or did not converge."""
+
+
+class FileFormatError(CLVError):
+    """A file that cannot be read for sure (its row, value and the fix in the message); nothing is loaded."""
