@@ -37,6 +37,14 @@ CHANNEL_TITLE_ROW = 17
 MAX_CHANNELS = 12
 
 
+class Text(str):
+    """Text for a cell (a label, a user's channel name): the macros write it as a value, never as a formula.
+
+    Formulas here are plain ``str``; marking text by its type, not by how it starts,
+    keeps a channel named ``=HYPERLINK(...)`` or ``+SUM(1)`` text.
+    """
+
+
 def last_row(customers: int) -> int:
     """Sheet row of the last customer (at least the first data row)."""
     return FIRST_ROW + max(customers, 1) - 1
@@ -65,14 +73,15 @@ def customer_output_formulas(customers: int) -> dict:
 def _summary_rows(title_row, first_column, keys, key_range, value_range, mean_range, headers):
     """A header row, then per key: count, total and average value, average of a second column.
 
-    ``first_column`` holds the keys; the four statistics follow in the next columns.
+    ``first_column`` holds the keys; the four statistics follow in the next columns. Headers
+    and keys are :class:`Text`; the formulas refer to the key cells.
     """
     columns = [chr(ord(first_column) + offset) for offset in range(5)]
     key, count, total, average, mean = columns
-    cells = {f"{col}{title_row + 1}": header for col, header in zip(columns, headers)}
+    cells = {f"{col}{title_row + 1}": Text(header) for col, header in zip(columns, headers)}
     for row, name in enumerate(keys, start=title_row + 2):
         cells.update({
-            f"{key}{row}": name,
+            f"{key}{row}": Text(name),
             f"{count}{row}": f"=COUNTIF({key_range},{key}{row})",
             f"{total}{row}": f"=SUMIF({key_range},{key}{row},{value_range})",
             f"{average}{row}": f"=IF({count}{row}>0,{total}{row}/{count}{row},0)",
@@ -118,6 +127,7 @@ def tier_chart_rows() -> tuple[int, int]:
 TRANSACTIONS_SHEET = "Transactions"
 TRANSACTION_HEADERS = {"A": "Customer ID", "B": "Date", "C": "Amount"}
 CSV_PATH_CELL = "F2"
+DATE_ORDER_CELL = "F5"  # auto (blank), day-month or month-day: the date order of the CSV file's dates
 TRANSACTIONS_STATUS_CELL = "F4"
 COHORT_ANCHOR = "H3"
 

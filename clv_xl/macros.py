@@ -1,9 +1,17 @@
 """Button macros of the workbook template (run from VBA with xlwings' ``RunPython``).
 
-Thin by design: :func:`refresh_plan` decides everything from plain values and
-is tested without Excel; :func:`refresh` only reads the customer table and
-writes the plan. A macro writes only to its own output ranges (the output
+Thin by design: :func:`refresh_plan` and :func:`load_plan` decide everything from
+plain values and are tested without Excel; the macros only read their inputs and
+write the plan. A macro writes only to its own output ranges (the output
 columns, the summaries and the status cell), never over the user's inputs.
+
+No formulas from data: every text a macro writes (customer IDs, channel names,
+labels) goes in through ``Range.value`` as :func:`as_text` gives it, with a
+leading apostrophe. Excel takes that apostrophe as "this cell is text" and does
+not keep it in the value, so ``=HYPERLINK("x")``, ``+SUM(1)``, ``-1+1`` and
+``@A1`` stay text, and so do IDs that Excel would otherwise turn into numbers or
+dates (``00123``, ``1E5``, ``3-1``). Only formulas built by :mod:`clv_xl.layout`
+are written through ``.formula2``.
 """
 
 from __future__ import annotations
@@ -15,14 +23,32 @@ import pandas as pd
 
 from . import layout
 from .errors import CLVError
+from .transactions import ReadFormat, checked_date_order, read_date, read_transactions
+
+
+#: The Load CSV button's date order setting, as its messages name it.
+DATE_ORDER_SETTING = f"the date order cell {layout.TRANSACTIONS_SHEET}!{layout.DATE_ORDER_CELL}"
+
+
+def as_text(value) -> str:
+    """``value`` as Excel must store it: text, whatever it looks like (an apostrophe in front)."""
+    return "'" + str(value)
+
+
+def split_texts(cells: dict) -> tuple[dict, dict]:
+    """``cells`` (key -> formula or :class:`layout.Text`) as formulas and texts (:func:`as_text`)."""
+    texts = {key: as_text(content) for key, content in cells.items() if isinstance(content, layout.Text)}
+    return {key: content for key, content in cells.items() if key not in texts}, texts
 
 
 @dataclass(frozen=True)
 class RefreshPlan:
-    """What Refresh writes: ranges to clear first, then formulas and values by address."""
+    """What Refresh writes: ranges to clear first, then formulas (``.formula2``) and texts
+    (``.value``, already :func:`as_text`) by address."""
 
     clear: tuple
     cells: dict
+    texts: dict
     status: str
 
 
@@ -59,19 +85,24 @@ def refresh_plan(ids, channels, previous_last_row: int, now: dt.datetime) -> Ref
     cells = layout.customer_output_formulas(customers)
     cells.update(layout.tier_summary(customers))
     cells.update(layout.channel_summary(customers, found))
+    formulas, texts = split_texts(cells)
     shown = ", ".join(found[: layout.MAX_CHANNELS])
     dropped = len(found) - layout.MAX_CHANNELS
     note = f" ({dropped} more channels not summarised)" if dropped > 0 else ""
     status = (f"Refreshed {customers:,} customers, {len(found)} channels ({shown}){note} "
               f"at {now:%Y-%m-%d %H:%M}")
-    return RefreshPlan(clear, cells, status)
+    return RefreshPlan(clear, formulas, texts, status)
 
 
 def refresh():
     """Refresh button: resize every output to the current customer table and recalculate."""
     import xlwings as xw
 
-    book = xw.Book.caller()
+    refresh_book(xw.Book.caller())
+
+
+def refresh_book(book):
+    """Resize ``book``'s customer outputs to its table (Refresh button, xlwings Lite script)."""
     sheet = book.sheets[layout.CUSTOMERS_SHEET]
     column_a = sheet.range(f"A{layout.FIRST_ROW}").expand("down")
     ids = column_a.options(ndim=1).value
@@ -80,47 +111,24 @@ def refresh():
     plan = refresh_plan(ids, channels, used, dt.datetime.now())
     for address in plan.clear:
         sheet.range(address).clear_contents()
-    for address, content in plan.cells.items():
-        sheet.range(address).formula2 = content
+    for address, text in plan.texts.items():
+        sheet.range(address).value = text
+    for address, formula in plan.cells.items():
+        sheet.range(address).formula2 = formula
     book.app.calculate()
     sheet.range(layout.STATUS_CELL).value = plan.status
 
 
-def read_transactions(path) -> pd.DataFrame:
-    """Order lines from a CSV file: the first three columns are customer, date and amount.
-
-    Raises :class:`CLVError` naming the file, the row and the value when a date
-    or an amount cannot be read.
-    """
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError) as error:
-        raise CLVError(f"cannot read the CSV file {path!r}: {error}") from None
-    if frame.shape[1] < 3:
-        raise CLVError(f"the CSV file needs columns customer, date, amount (got {list(frame.columns)})")
-    frame = frame.iloc[:, :3].set_axis(["customer_id", "date", "amount"], axis=1)
-    frame["date"] = _parsed(frame["date"], lambda v: pd.to_datetime(v, errors="coerce"), "a date")
-    frame["amount"] = _parsed(frame["amount"], lambda v: pd.to_numeric(v, errors="coerce"), "a number")
-    return frame
-
-
-def _parsed(values, parse, what):
-    parsed = parse(values)
-    bad = parsed.isna()
-    if bad.any():
-        row = int(bad.to_numpy().argmax())
-        raise CLVError(f"CSV row {row + 2}: {values.name} must be {what} (got {values.iloc[row]!r})")
-    return parsed
-
-
 @dataclass(frozen=True)
 class LoadPlan:
-    """What Load CSV writes: order lines, the Transactions rows to clear, and formulas by
-    (sheet, address): the cohort table's and the Prediction sheet's."""
+    """What Load CSV writes: order lines (IDs :func:`as_text`), the Transactions rows to clear,
+    then formulas and texts (:func:`as_text`) by (sheet, address): the cohort table's and the
+    Prediction sheet's."""
 
     rows: list
     clear: str
     formulas: dict
+    texts: dict
     status: str
 
 
@@ -130,39 +138,69 @@ def observed_customers(frame: pd.DataFrame, as_of) -> int:
     return int(observed["customer_id"].nunique())
 
 
-def load_plan(frame: pd.DataFrame, as_of, previous_last_row: int, now: dt.datetime) -> LoadPlan:
+def as_of_setting(value, date_order: str = "auto"):
+    """The Prediction sheet's as-of cell as a timestamp (None when blank).
+
+    A date cell arrives as a datetime; a number is read as an Excel serial and text as
+    a date written in a file (``31-12-2025``, ``2025-12-31``), in ``date_order``.
+
+    Raises
+    ------
+    CLVError
+        Naming the cell, the value and the fix, when it is not a date.
+    """
+    if value is None or str(value).strip() == "":
+        return None
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    return read_date(str(value), date_order, name=f"{layout.PREDICTION_SHEET}!{layout.AS_OF_CELL} (as of)",
+                     date_order_setting=DATE_ORDER_SETTING)
+
+
+def load_plan(frame: pd.DataFrame, read_format: ReadFormat, as_of, previous_last_row: int,
+              now: dt.datetime) -> LoadPlan:
     """Resize the Prediction sheet to the loaded order lines (customers up to ``as_of``)."""
     lines = len(frame)
     customers = observed_customers(frame, as_of)
-    rows = [[customer, date.to_pydatetime(), float(amount)]
+    rows = [[as_text(customer), date.to_pydatetime(), float(amount)]
             for customer, date, amount in frame.itertuples(index=False)]
     clear = f"A2:C{max(previous_last_row, lines + 1)}"
-    formulas = {(layout.PREDICTION_SHEET, address): formula for address, (formula, _, _) in
-                layout.prediction_formulas(lines, customers).items()}
-    formulas.update({(layout.PREDICTION_SHEET, address): content for address, content in
-                     layout.prediction_tier_summary(customers).items()})
-    formulas[(layout.TRANSACTIONS_SHEET, layout.COHORT_ANCHOR)] = layout.cohort_formula(lines)
-    status = f"Loaded {lines:,} order lines of {customers:,} customers at {now:%Y-%m-%d %H:%M}"
-    return LoadPlan(rows, clear, formulas, status)
+    cells = {(layout.PREDICTION_SHEET, address): formula for address, (formula, _, _) in
+             layout.prediction_formulas(lines, customers).items()}
+    cells.update({(layout.PREDICTION_SHEET, address): content for address, content in
+                  layout.prediction_tier_summary(customers).items()})
+    cells[(layout.TRANSACTIONS_SHEET, layout.COHORT_ANCHOR)] = layout.cohort_formula(lines)
+    formulas, texts = split_texts(cells)
+    status = (f"Loaded {lines:,} order lines of {customers:,} customers at {now:%Y-%m-%d %H:%M} "
+              f"({read_format.details()})")
+    return LoadPlan(rows, clear, formulas, texts, status)
 
 
 def load_transactions():
-    """Load CSV button: read the file named on the Transactions sheet and refresh the prediction."""
+    """Load CSV button: read the file named on the Transactions sheet and refresh the prediction.
+
+    Everything is read and checked before anything is written: a refused file or
+    setting leaves the sheets as they were and says why in the status cell.
+    """
     import xlwings as xw
 
     book = xw.Book.caller()
     sheet = book.sheets[layout.TRANSACTIONS_SHEET]
     status = sheet.range(layout.TRANSACTIONS_STATUS_CELL)
     try:
-        frame = read_transactions(sheet.range(layout.CSV_PATH_CELL).value)
+        date_order = checked_date_order(sheet.range(layout.DATE_ORDER_CELL).value, DATE_ORDER_SETTING)
+        as_of = as_of_setting(book.sheets[layout.PREDICTION_SHEET].range(layout.AS_OF_CELL).value, date_order)
+        frame, read_format = read_transactions(sheet.range(layout.CSV_PATH_CELL).value, date_order,
+                                               date_order_setting=DATE_ORDER_SETTING)
     except CLVError as error:
         status.value = error.cell_message()
         return
-    as_of = book.sheets[layout.PREDICTION_SHEET].range(layout.AS_OF_CELL).value
     previous = sheet.range("A1").end("down").row
-    plan = load_plan(frame, as_of, previous, dt.datetime.now())
+    plan = load_plan(frame, read_format, as_of, previous, dt.datetime.now())
     sheet.range(plan.clear).clear_contents()
     sheet.range("A2").value = plan.rows
+    for (sheet_name, address), text in plan.texts.items():
+        book.sheets[sheet_name].range(address).value = text
     for (sheet_name, address), formula in plan.formulas.items():
         book.sheets[sheet_name].range(address).formula2 = formula
     book.app.calculate()

@@ -100,6 +100,10 @@ class ReadFormat:
 
     def describe(self) -> str:
         """One line, e.g. ``3,076 lines; semicolons, decimal commas, dates day-month-year, Windows-1252``."""
+        return f"{self.lines:,} lines; {self.details()}"
+
+    def details(self) -> str:
+        """The format without the line count: ``semicolons, decimal commas, dates day-month-year, ...``."""
         if self.decimal_mark is None:
             amounts = "whole-number amounts"
         else:
@@ -110,8 +114,7 @@ class ReadFormat:
                  else f"dates {self.date_style}")
         if self.time_zones_dropped:
             dates += " (time-zone offsets dropped, times as written)"
-        return (f"{self.lines:,} lines; {DELIMITER_NAMES[self.delimiter]}, {amounts}, {dates}, "
-                f"{self.encoding}")
+        return f"{DELIMITER_NAMES[self.delimiter]}, {amounts}, {dates}, {self.encoding}"
 
 
 def read_transactions(path_or_bytes, date_order: str = "auto", *,
