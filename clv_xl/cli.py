@@ -1,8 +1,9 @@
-"""The ``clv-xl`` command: worked examples, template build and headless recalculation."""
+"""The ``clv-xl`` command: worked examples, template build, headless recalculation and order-file summaries."""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib.util
 import os
 import shutil
@@ -142,7 +143,44 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the recalculated workbook here (a folder: under the workbook's name)")
     recalc.add_argument("--values-only", action="store_true",
                         help="write OUTPUT as a macro-free .xlsx with every formula replaced by its value")
+    summary = commands.add_parser(
+        "summarize", help="read an order file (customer, date, amount) as Load CSV does; print its RFM summary")
+    summary.add_argument("file", help="a CSV file: customer, date, amount, with a header row")
+    summary.add_argument("--as-of", help="end of the observation (default: the last date in the file)")
+    summary.add_argument("--period", type=str.upper, choices=tuple("DWMY"), default="W",
+                         help="unit of recency and T: D, W, M or Y (default: %(default)s)")
+    summary.add_argument("--date-order", type=str.lower, choices=("auto", "day-month", "month-day"), default="auto",
+                         help="order of day and month in dates such as 3-1-2025 (default: %(default)s)")
+    summary.add_argument("-o", "--output", help="write the summary to this CSV file instead of printing it")
     return parser
+
+
+def summarize(path, as_of, period, date_order, output) -> int:
+    """Print the format of the order file ``path`` and its RFM summary (or write it to ``output``).
+
+    The summary file uses the order file's delimiter and decimal mark (so Excel opens it as it
+    opened the orders), UTF-8 with a BOM, and quotes every text, customer IDs included.
+    """
+    from .errors import CLVError
+    from .models.rfm import rfm_summary
+    from .transactions import read_date, read_transactions
+
+    target = None if output is None else file_to_write(output)
+    try:
+        frame, read_format = read_transactions(path, date_order, date_order_setting="--date-order")
+        if as_of is not None:
+            as_of = read_date(as_of, read_format.date_order, name="--as-of", date_order_setting="--date-order")
+        summary = rfm_summary(frame["customer_id"], frame["date"], frame["amount"], as_of=as_of, time_unit=period)
+    except CLVError as error:
+        raise UserError(str(error)) from None
+    print(f"{path}: {read_format.describe()}")
+    if target is None:
+        print(summary.to_string())
+        return 0
+    summary.reset_index().to_csv(target, index=False, sep=read_format.delimiter, decimal=read_format.decimal_mark
+                                 or ".", quoting=csv.QUOTE_NONNUMERIC, encoding="utf-8-sig")
+    print(f"Wrote the summary of {len(summary):,} customers to {target}")
+    return 0
 
 
 def recalculate_and_report(workbook, output, values_only=False) -> int:
@@ -207,6 +245,8 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.command == "recalc":
         require_extra("recalc")
         return recalculate_and_report(arguments.workbook, arguments.output, arguments.values_only)
+    if arguments.command == "summarize":
+        return summarize(arguments.file, arguments.as_of, arguments.period, arguments.date_order, arguments.output)
     if arguments.command == "reference":
         from .reference import markdown_table
 

@@ -189,9 +189,10 @@ def load_transactions():
     status = sheet.range(layout.TRANSACTIONS_STATUS_CELL)
     try:
         date_order = checked_date_order(sheet.range(layout.DATE_ORDER_CELL).value, DATE_ORDER_SETTING)
-        as_of = as_of_setting(book.sheets[layout.PREDICTION_SHEET].range(layout.AS_OF_CELL).value, date_order)
         frame, read_format = read_transactions(sheet.range(layout.CSV_PATH_CELL).value, date_order,
                                                date_order_setting=DATE_ORDER_SETTING)
+        as_of = as_of_setting(book.sheets[layout.PREDICTION_SHEET].range(layout.AS_OF_CELL).value,
+                              read_format.date_order)
     except CLVError as error:
         status.value = error.cell_message()
         return

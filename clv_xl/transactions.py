@@ -88,6 +88,9 @@ class ReadFormat:
         ``"UTF-8"``, ``"UTF-8 with BOM"``, ``"UTF-16"`` or ``"Windows-1252"``.
     time_zones_dropped : bool
         Some times carried a time-zone offset, which was dropped (times as written).
+    date_order : str
+        The order in force for this file's user (to read an as-of date the same way): the one
+        its dates were read in, else (ISO dates, serials) the ``date_order`` asked for.
     """
 
     lines: int
@@ -97,6 +100,7 @@ class ReadFormat:
     date_style: str
     encoding: str
     time_zones_dropped: bool = False
+    date_order: str = "auto"
 
     def describe(self) -> str:
         """One line, e.g. ``3,076 lines; semicolons, decimal commas, dates day-month-year, Windows-1252``."""
@@ -176,8 +180,9 @@ def read_transactions(path_or_bytes, date_order: str = "auto", *,
                                                       f"{row_numbers[position]}")
     frame = pd.DataFrame({"customer_id": ids.astype(object), "date": date_column.timestamps,
                           "amount": amount_values})
+    date_order = {"day-month-year": "day-month", "month-day-year": "month-day"}.get(date_column.style, date_order)
     read_format = ReadFormat(len(frame), delimiter, decimal_mark, thousands, date_column.style,
-                             encoding, date_column.zones_dropped)
+                             encoding, date_column.zones_dropped, date_order)
     return frame, read_format
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clv_xl import cli
 from clv_xl.errors import CLVError, FileFormatError
 from clv_xl.transactions import ReadFormat, checked_date_order, read_date, read_transactions
 
@@ -41,6 +42,7 @@ def test_an_excel_nl_file_semicolons_decimal_commas_day_month_windows_1252(tmp_p
     assert column(frame, "amount") == [12.5, 1234.0, -1234.56]  # 1.234 is 1234 in a decimal-comma file
     assert read_format.describe() == ("3 lines; semicolons, decimal commas and thousands dots, "
                                       "dates day-month-year, Windows-1252")
+    assert read_format.date_order == "day-month"
 
 
 def test_an_english_file_with_month_day_dates_chosen_by_the_setting():
@@ -58,6 +60,7 @@ def test_iso_dates_with_times_and_a_byte_order_mark_tab_separated():
     assert (read_format.delimiter, read_format.encoding, read_format.date_style) == (
         "\t", "UTF-8 with BOM", "year-month-day")
     assert read_format.decimal_mark is None
+    assert read_format.date_order == "auto"  # ISO dates: an as-of date still needs an unambiguous form
 
 
 def test_excel_serial_numbers_are_dates():
@@ -271,3 +274,58 @@ def test_reading_gives_back_what_any_dialect_wrote(lines, delimiter, decimal_mar
     assert column(frame, "date") == [pd.Timestamp(day) for _, day, _ in lines]
     assert np.allclose(frame["amount"], [cents / 100 for _, _, cents in lines], rtol=0, atol=1e-9)
     assert read_format.delimiter == delimiter and read_format.decimal_mark == decimal_mark
+
+
+# --- clv-xl summarize ------------------------------------------------------------------------
+
+DUTCH_ORDERS = "klant;datum;bedrag\r\n00123;3-1-2025;€ 12,50\r\n0123;13-1-2025;1.234\r\n00123;31-1-2025;7,5\r\n"
+
+
+def dutch_file(tmp_path):
+    path = tmp_path / "bestellingen.csv"
+    path.write_bytes(DUTCH_ORDERS.encode("cp1252"))
+    return path
+
+
+def test_summarize_prints_the_format_and_the_rfm_summary(tmp_path, capsys):
+    path = dutch_file(tmp_path)
+    assert cli.main(["summarize", str(path), "--as-of", "1-2-2025", "--period", "d"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (f"{path}: 3 lines; semicolons, decimal commas and thousands dots, dates day-month-year, "
+                      f"Windows-1252")
+    assert out[1].split() == ["frequency", "recency", "T", "monetary"]
+    assert out[3].split() == ["00123", "1", "28.0", "29.0", "7.5"]  # as-of read day-month, like the file
+    assert out[4].split() == ["0123", "0", "0.0", "19.0", "0.0"]
+
+
+def test_summarize_writes_ids_as_text_in_the_files_own_dialect(tmp_path, capsys):
+    output = tmp_path / "samenvatting.csv"
+    assert cli.main(["summarize", str(dutch_file(tmp_path)), "--period", "D", "-o", str(output)]) == 0
+    assert capsys.readouterr().out.endswith(f"Wrote the summary of 2 customers to {output}\n")
+    assert output.read_text(encoding="utf-8-sig").splitlines() == [
+        '"customer_id";"frequency";"recency";"T";"monetary"', '"00123";1;"28,0";"28,0";"7,5"',
+        '"0123";0;"0,0";"18,0";"0,0"']
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["--as-of", "gisteren"], ["--as-of: date must be a date", "'gisteren'"]),
+    (["--as-of", "1-1-2020"], ["no purchase is on or before as_of"]),
+    (["--date-order", "month-day"], ["row 3: the date '13-1-2025' is not a month-day-year date",
+                                     "set --date-order"]),
+])
+def test_summarize_refuses_bad_input_in_one_line(tmp_path, capsys, arguments, words):
+    assert cli.main(["summarize", str(dutch_file(tmp_path)), *arguments]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("clv-xl: error: ")
+    assert all(word in err for word in words)
+
+
+def test_summarize_refuses_a_shifted_row_and_a_missing_file_in_one_line(tmp_path, capsys):
+    shifted = tmp_path / "orders.csv"
+    shifted.write_text("customer,date,amount\nC1,2025-01-03,12,50\n")
+    output = tmp_path / "out.csv"
+    assert cli.main(["summarize", str(shifted), "-o", str(output)]) == 2
+    assert capsys.readouterr().err.startswith("clv-xl: error: orders.csv row 2 has 4 fields where the header has 3")
+    assert not output.exists()  # nothing written for a refused file
+    assert cli.main(["summarize", str(tmp_path / "missing.csv")]) == 2
+    assert "No such file" in capsys.readouterr().err
