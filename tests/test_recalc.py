@@ -1,6 +1,5 @@
 """clv_xl.recalc: headless recalculation against the values XlsxWriter cached."""
 
-import subprocess
 import zipfile
 
 import formulas
@@ -9,6 +8,7 @@ import pytest
 import xlsxwriter
 
 import fixtures_udfs as U
+from rendering import pdf_text
 from clv_xl import recalc, vba
 
 ROWS = [("a", 100.0, 0.1), ("b", 50.0, 0.2), ("a", 80.0, 0.25), ("b", 40.0, 0.5), ("a", 10.0, 1.5)]
@@ -160,6 +160,5 @@ def test_libreoffice_prints_the_recalculated_workbook(tmp_path):
     recalc.recalculate(path, U.FUNCTIONS, out, inputs={("Inputs", "B2"): 123.0})
     pdf = recalc.soffice_convert(out, "pdf", tmp_path / "pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = pdf_text(pdf)
     assert "1230" in text  # CLV_SIMPLE(123, 0.1), recalculated, as LibreOffice shows it

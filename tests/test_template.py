@@ -14,7 +14,7 @@ import pytest
 from clv_xl import examples, layout, macros, recalc, report, sample_data, template, vba
 from clv_xl.cells import to_serial
 from clv_xl.udfs import FUNCTIONS
-from test_values_only import example_rows_shown, pdf_text
+from rendering import example_rows_shown, pdf_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / template.TEMPLATE_NAME

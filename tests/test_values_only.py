@@ -2,8 +2,6 @@
 
 import datetime as dt
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -15,24 +13,12 @@ from clv_xl import examples, layout, recalc, template
 from clv_xl.cells import to_serial
 from clv_xl.cli import main
 from clv_xl.udfs import FUNCTIONS
+from rendering import example_rows_shown, pdf_text
 
 TEMPLATE = Path(__file__).resolve().parents[1] / template.TEMPLATE_NAME
 
 #: Error values as Excel and LibreOffice print them (LibreOffice's own are "Err:502" etc.).
 ERROR_VALUES = re.compile(r"#VALUE!|#NAME\?|#N/A|#REF!|#DIV/0!|#NUM!|#NULL!|Err:\d+")
-
-
-def pdf_text(pdf):
-    """The text of ``pdf`` laid out as on the page (``pdftotext -layout``)."""
-    exe = shutil.which("pdftotext")
-    assert exe, "pdftotext is not installed: run scripts/setup.sh --tests (poppler-utils)"
-    return subprocess.run([exe, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def example_rows_shown(text):
-    """Stated values of the worked examples whose row shows result, stated value and OK."""
-    return [example.expected for example in examples.WORKED_EXAMPLES
-            if re.search(rf"{example.expected:,.2f}\s+{example.expected:,.2f}\s+OK\b", text)]
 
 
 @pytest.fixture(scope="module")
