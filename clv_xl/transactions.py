@@ -44,7 +44,6 @@ from .errors import CLVError, FileFormatError
 
 DATE_ORDERS = ("auto", "day-month", "month-day")
 DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
-COLUMNS = ("customer_id", "date", "amount")
 #: Day 0 of Excel's serial numbers (1900 date system; serials from 61 on, after its false 1900-02-29).
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 FIRST_EXCEL_SERIAL, LAST_EXCEL_SERIAL = 61, 2958465  # 1900-03-01 .. 9999-12-31
@@ -167,17 +166,18 @@ def read_transactions(path_or_bytes, date_order: str = "auto", *,
         raise FileFormatError(
             f"{source} row 1 must be a header row, but its date field {header[1]!r} is a date; "
             f"add a first row with the column names, e.g. customer{delimiter}date{delimiter}amount")
-    row_numbers = np.array(numbers)
+
+    def where(position):
+        """The line at ``position`` (of the order lines) as the user finds it in the file."""
+        return f"{source} row {numbers[position]}"
+
     ids, dates, amounts = (pd.Series([record[column] for record in rows], dtype=object) for column in range(3))
     ids = ids.str.strip()
     blank_id = (ids == "").to_numpy()
     if blank_id.any():
-        row = row_numbers[np.argmax(blank_id)]
-        raise FileFormatError(f"{source} row {row}: the customer ID is blank; fill it in or delete the row")
-    date_column = _DateColumn.parse(dates, date_order, date_order_setting,
-                                    lambda position: f"{source} row {row_numbers[position]}")
-    amount_values, decimal_mark, thousands = _amounts(amounts, lambda position: f"{source} row "
-                                                      f"{row_numbers[position]}")
+        raise FileFormatError(f"{where(np.argmax(blank_id))}: the customer ID is blank; fill it in or delete the row")
+    date_column = _DateColumn.parse(dates, date_order, date_order_setting, where)
+    amount_values, decimal_mark, thousands = _amounts(amounts, where)
     frame = pd.DataFrame({"customer_id": ids.astype(object), "date": date_column.timestamps,
                           "amount": amount_values})
     date_order = {"day-month-year": "day-month", "month-day-year": "month-day"}.get(date_column.style, date_order)
@@ -247,7 +247,7 @@ def _decoded(data: bytes, source: str) -> tuple[str, str]:
 
 def _records(text: str, source: str) -> tuple[str, list[list[str]]]:
     """The delimiter (the one giving the header the most fields) and every record of the file."""
-    header_line = text.split("\n", 1)[0]
+    header_line = next(iter(text.splitlines()), "")  # \r\n, \n or (old Mac) \r line ends
     if not header_line.strip():
         raise FileFormatError(f"{source} is empty or starts with a blank row; its first row must be the "
                               f"header customer;date;amount")
@@ -299,7 +299,7 @@ class _DistinctValues:
         return int(self.first_line[np.flatnonzero(mask)].min())
 
     def refuse_if(self, mask: np.ndarray, message: str) -> None:
-        """Raise :class:`FileFormatError` for the first line marked in ``mask``; ``{value!r}`` in ``message`` is its value."""
+        """Raise :class:`FileFormatError` for the first line marked in ``mask`` (``{value!r}``: its value)."""
         if mask.any():
             position = self.line(mask)
             raise FileFormatError(f"{self.where(position)}: " + message.format(value=self.values.iloc[position]))

@@ -98,6 +98,12 @@ def test_a_36_percent_wrong_days_file_of_day_month_dates_reads_every_day_right()
     assert (frame["date"].to_numpy() == days.to_numpy()).all()
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\n", "\r"])
+def test_any_line_end(line_end):
+    frame, _ = read(line_end.join(["c;d;a", "A;3-1-2025;1", "B;13-1-2025;2", ""]))
+    assert column(frame, "customer_id") == ["A", "B"]
+
+
 def test_trailing_blank_and_separator_only_rows_are_ignored():
     frame, read_format = read("c,d,a\nA,2025-01-03,1\n,,\n\n,,\n  ,  ,  \n")
     assert len(frame) == read_format.lines == 1
@@ -222,7 +228,7 @@ def test_a_200000_line_dutch_file_reads_in_well_under_a_few_seconds():
     data = text.encode("cp1252")
     started = dt.datetime.now()
     frame, _ = read_transactions(data)
-    assert (dt.datetime.now() - started).total_seconds() < 3.0
+    assert (dt.datetime.now() - started).total_seconds() < 5.0  # 0.6 s on an idle 2-core machine
     assert len(frame) == 200_000 and (frame["date"].to_numpy() == days.to_numpy()).all()
 
 
