@@ -77,3 +77,62 @@ def maximize(
             "check the data for errors or use more customers"
         )
     return np.exp(result.x), -float(result.fun)
+
+
+#: Relative step of the central differences of the gradient (about the cube root of
+#: the float epsilon, the usual optimum for a first difference of an exact gradient).
+HESSIAN_STEP = 1e-5
+
+
+def covariance(neg_mean_log_likelihood: Objective, params: np.ndarray, n_customers: float) -> np.ndarray:
+    """Inverse observed information matrix of the fit, on the natural parameter scale.
+
+    The observed information is minus the Hessian of the *total* log-likelihood
+    at the maximum-likelihood parameters; its inverse is the usual asymptotic
+    covariance of the estimates. The Hessian is the central difference of the
+    analytic gradient (column j from params_j (1 -/+ 1e-5)), made symmetric.
+
+    Parameters
+    ----------
+    neg_mean_log_likelihood : callable
+        The objective given to :func:`maximize` (mean over ``n_customers``,
+        gradient in the log-parameters).
+    params : ndarray
+        The maximum-likelihood parameters (natural scale).
+    n_customers : float
+        Number of customers the mean is over.
+
+    Returns
+    -------
+    ndarray
+        k x k covariance matrix; all NaN when the information matrix is not
+        positive definite (a singular or flat likelihood), so the fit itself
+        still stands and the standard errors say why they are missing.
+    """
+    params = np.asarray(params, dtype=float)
+
+    def gradient(point):  # gradient of the total log-likelihood in the natural parameters
+        with np.errstate(all="ignore"):
+            return -n_customers * neg_mean_log_likelihood(np.log(point))[1] / point
+
+    hessian = np.empty((params.size, params.size))
+    for index, value in enumerate(params):
+        step = HESSIAN_STEP * value
+        up, down = params.copy(), params.copy()
+        up[index] += step
+        down[index] -= step
+        hessian[:, index] = (gradient(up) - gradient(down)) / (2.0 * step)
+    information = -(hessian + hessian.T) / 2.0
+    singular = np.full(information.shape, np.nan)
+    if not np.all(np.isfinite(information)):
+        return singular
+    try:
+        factor = np.linalg.cholesky(information)
+    except np.linalg.LinAlgError:
+        return singular
+    # a diagonal of the Cholesky factor ~1e-8 of the largest means a numerically singular matrix
+    diagonal = np.diag(factor)
+    if diagonal.min() <= 1e-8 * diagonal.max():
+        return singular
+    inverse_factor = np.linalg.inv(factor)
+    return inverse_factor.T @ inverse_factor

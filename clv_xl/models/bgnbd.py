@@ -156,7 +156,9 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     Returns
     -------
     BGNBDParams
-        With ``log_likelihood`` the maximised total log-likelihood.
+        With ``log_likelihood`` the maximised total log-likelihood and
+        ``covariance`` the inverse observed information (see
+        :func:`clv_xl.models._mle.covariance`).
 
     Notes
     -----
@@ -191,12 +193,14 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     mean_x = np.average(data.x, weights=data.weights)
     mean_T = np.average(data.T, weights=data.weights)
     start = np.log([1.0, max(mean_T, 1e-6) / max(mean_x, 1e-6), 1.0, 1.0])
-    (r, alpha, a, b), mean_log_likelihood = _mle.maximize(objective, start, PARAM_NAMES)
+    estimates, mean_log_likelihood = _mle.maximize(objective, start, PARAM_NAMES)
+    r, alpha, a, b = estimates
     return BGNBDParams(
         float(r), float(alpha), float(a), float(b),
         log_likelihood=float(mean_log_likelihood * total_weight),
         n_customers=int(round(total_weight)),
         converged=True,
+        covariance=_mle.covariance(objective, estimates, total_weight),
     )
 
 

@@ -31,6 +31,7 @@ from clv_xl.errors import NumError
 from clv_xl.models import bgnbd as bgnbd_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
 from clv_xl.models._checks import broadcast, float_array, require, scalar
+from clv_xl.models._uncertainty import delta_method_interval
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.rfm import days_per_unit
@@ -123,6 +124,54 @@ def customer_lifetime_value(
         previous = cumulative
     per_customer = discounted_purchases[codes].reshape(x.shape)
     return margin * spend * bgnbd_model._p_alive(bgnbd, x, t_x, age) * per_customer
+
+
+def customer_lifetime_value_interval(
+    bgnbd: BGNBDParams,
+    gamma_gamma: GammaGammaParams,
+    frequency,
+    recency,
+    T,
+    monetary,
+    *,
+    level: float = 0.95,
+    total: bool = False,
+    **settings,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CLV of each customer (or of all of them) with an interval for the parameters' uncertainty.
+
+    Delta method (:mod:`clv_xl.models._uncertainty`): the gradient of
+    :func:`customer_lifetime_value` in the 4 BG/NBD and 3 Gamma-Gamma
+    log-parameters, by central differences, against their covariances (the
+    fits' inverse observed information; the two fits taken as independent).
+    The interval is for the *expected* value given the customer's history,
+    i.e. it reflects how well the parameters are estimated, not how much one
+    customer's actual spend will vary around its expectation.
+
+    Parameters
+    ----------
+    bgnbd, gamma_gamma : BGNBDParams, GammaGammaParams
+        Fitted parameters with their ``covariance``.
+    frequency, recency, T, monetary : array-like
+        As for :func:`customer_lifetime_value`.
+    level : float
+        Coverage, e.g. 0.95.
+    total : bool
+        Interval for the sum over the customers (the value of the base) instead
+        of each customer's.
+    **settings
+        ``horizon``, ``time_unit``, ``step``, ``annual_discount_rate``,
+        ``margin`` as for :func:`customer_lifetime_value`.
+
+    Returns
+    -------
+    value, low, high : ndarray
+    """
+    return delta_method_interval(
+        lambda purchases, spend: customer_lifetime_value(purchases, spend, frequency, recency, T, monetary,
+                                                         **settings),
+        (bgnbd, gamma_gamma), level=level, total=total,
+    )
 
 
 def _distinct_pairs(x: np.ndarray, age: np.ndarray):

@@ -102,6 +102,8 @@ def fit(frequency, monetary) -> GammaGammaParams:
     Returns
     -------
     GammaGammaParams
+        With ``covariance`` the inverse observed information (see
+        :func:`clv_xl.models._mle.covariance`).
 
     Raises
     ------
@@ -121,12 +123,14 @@ def fit(frequency, monetary) -> GammaGammaParams:
 
     # start: p = 1, q = 2 and gamma making the mean spend p*gamma/(q-1) the sample mean
     start = np.log([1.0, 2.0, z.mean()])
-    (p, q, gamma), mean_log_likelihood = _mle.maximize(objective, start, PARAM_NAMES)
+    estimates, mean_log_likelihood = _mle.maximize(objective, start, PARAM_NAMES)
+    p, q, gamma = estimates
     return GammaGammaParams(
         float(p), float(q), float(gamma),
         log_likelihood=float(mean_log_likelihood * x.size),
         n_customers=int(x.size),
         converged=True,
+        covariance=_mle.covariance(objective, estimates, x.size),
     )
 
 

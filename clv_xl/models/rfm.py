@@ -101,6 +101,75 @@ def rfm_summary(
     return summary
 
 
+def calibration_and_holdout(
+    customer_ids, dates, amounts=None, *, calibration_end, observation_end, time_unit: str = "W"
+) -> pd.DataFrame:
+    """Split a transaction log into a calibration summary and holdout counts per customer.
+
+    The conventions of ``lifetimes.utils.calibration_and_holdout_data`` (and of
+    the CDNOW analysis of Fader, Hardie & Lee 2005, 39 + 39 weeks):
+
+    * Same-day lines of a customer are merged into one purchase (amounts summed),
+      in the calibration *and* in the holdout period.
+    * Calibration = lines on or before ``calibration_end``, summarised exactly
+      as :func:`rfm_summary` with ``as_of=calibration_end``.
+    * Customers whose first purchase is after ``calibration_end`` are left out
+      (the models predict the holdout of customers known at calibration end).
+    * Holdout = purchase days in (calibration_end, observation_end]: the
+      calibration end day belongs to calibration; the observation end day counts.
+    * ``monetary_holdout`` = mean spend per holdout purchase day (0 without one).
+    * ``duration_holdout`` = (observation_end - calibration_end) in ``time_unit``,
+      the same for every customer (e.g. 273 days = 39 weeks for CDNOW).
+
+    Parameters
+    ----------
+    customer_ids, dates, amounts : array-like
+        One value per transaction line, as for :func:`rfm_summary`.
+    calibration_end : datetime-like
+        Last day of the calibration period.
+    observation_end : datetime-like
+        Last day of the holdout period; after ``calibration_end``.
+    time_unit : {"D", "W", "M", "Y"}
+        Unit of recency, T and duration_holdout.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (sorted; calibration customers only), columns
+        ``frequency``, ``recency``, ``T``, ``monetary`` (calibration, as
+        :func:`rfm_summary`), ``frequency_holdout`` (purchase days in the
+        holdout), ``monetary_holdout`` and ``duration_holdout``.
+
+    Raises
+    ------
+    CLVError
+        If ``observation_end`` is not after ``calibration_end`` or no customer
+        bought on or before ``calibration_end``.
+    """
+    unit_days = days_per_unit(time_unit)
+    calibration_day = _day_numbers("calibration_end", [calibration_end])[0]
+    observation_day = _day_numbers("observation_end", [observation_end])[0]
+    if observation_day <= calibration_day:
+        raise CLVError(
+            f"observation_end must be after calibration_end (got {observation_end} and {calibration_end})"
+        )
+    calibration = rfm_summary(customer_ids, dates, amounts, as_of=calibration_end, time_unit=time_unit)
+    log = _Transactions.build(customer_ids, dates, amounts, observation_end)
+    day_key, day_amount = _merge_same_day(log)
+    holdout = day_key % log.span + log.first_day > calibration_day
+    customer = log.customers[day_key[holdout] // log.span]
+    counts = pd.Series(1.0, index=customer).groupby(level=0).sum()
+    spend = pd.Series(day_amount[holdout], index=customer).groupby(level=0).sum()
+    frequency_holdout = counts.reindex(calibration.index, fill_value=0.0)
+    spend = spend.reindex(calibration.index, fill_value=0.0)
+    return calibration.assign(
+        frequency_holdout=frequency_holdout.to_numpy(),
+        monetary_holdout=np.divide(spend.to_numpy(), frequency_holdout.to_numpy(),
+                                   out=np.zeros(len(spend)), where=frequency_holdout.to_numpy() > 0),
+        duration_holdout=(observation_day - calibration_day) / unit_days,
+    )
+
+
 def cohort_table(customer_ids, dates, *, period: str = "M", as_of=None) -> pd.DataFrame:
     """Share of each acquisition cohort that buys in each later period.
 

@@ -23,6 +23,7 @@ from scipy.special import betaln, digamma
 from clv_xl.errors import FitError, NumError
 from clv_xl.models import _mle
 from clv_xl.models._params import ModelParams
+from clv_xl.models._uncertainty import delta_method_interval
 from clv_xl.models._checks import float_array, require, scalar
 
 PARAM_NAMES = ("gamma", "delta")
@@ -115,7 +116,10 @@ def fit(survivors) -> SBGParams:
     Returns
     -------
     SBGParams
-        ``log_likelihood`` is eq. (B3) of FH (2007) for these counts.
+        ``log_likelihood`` is eq. (B3) of FH (2007) for these counts;
+        ``covariance`` the inverse observed information (see
+        :func:`clv_xl.models._mle.covariance`; percentages give the standard
+        errors of a cohort of 100).
 
     Raises
     ------
@@ -144,12 +148,14 @@ def fit(survivors) -> SBGParams:
         value, gradient = _log_likelihood_and_gradient(*params, lost, counts[-1], lost.size)
         return -value / cohort_size, -gradient * params / cohort_size
 
-    (gamma, delta), mean_log_likelihood = _mle.maximize(objective, np.zeros(2), PARAM_NAMES)
+    estimates, mean_log_likelihood = _mle.maximize(objective, np.zeros(2), PARAM_NAMES)
+    gamma, delta = estimates
     return SBGParams(
         float(gamma), float(delta),
         log_likelihood=float(mean_log_likelihood * cohort_size),
         n_customers=float(cohort_size),
         converged=True,
+        covariance=_mle.covariance(objective, estimates, cohort_size),
     )
 
 
@@ -239,3 +245,22 @@ def discounted_expected_residual_lifetime(
     value = scalar("value_per_period", value_per_period)
     next_renewal = (params.delta + n) / (params.gamma + params.delta + n)
     return value * next_renewal * _discounted_survival_sum(params, n + 1.0, discount_rate)
+
+
+def discounted_expected_residual_lifetime_interval(
+    params: SBGParams, renewals, discount_rate, value_per_period=1.0, *, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """DERL (:func:`discounted_expected_residual_lifetime`) with a ``level`` interval.
+
+    Delta method on the fitted (gamma, delta) and their covariance (inverse
+    observed information of FH 2007 eq. B3; :mod:`clv_xl.models._uncertainty`):
+    the interval reflects how well the cohort pins the parameters down.
+
+    Returns
+    -------
+    derl, low, high : ndarray
+    """
+    return delta_method_interval(
+        lambda model: discounted_expected_residual_lifetime(model, renewals, discount_rate, value_per_period),
+        (params,), level=level,
+    )

@@ -136,6 +136,35 @@ def simulate_transactions(
     return log.sort_values(["customer_id", "date"], kind="stable", ignore_index=True)
 
 
+def simulate_mean_spend(frequency, params: GammaGammaParams, seed=None) -> np.ndarray:
+    """Draw each customer's mean spend per repeat purchase under the Gamma-Gamma model.
+
+    nu ~ Gamma(q, rate gamma) per customer; the sum of x purchases, each
+    Gamma(p, rate nu), is Gamma(p x, rate nu), so z-bar = that sum / x
+    (Fader & Hardie 2013 note). 0 where ``frequency`` is 0.
+
+    Parameters
+    ----------
+    frequency : array-like
+        Repeat purchases per customer (whole numbers >= 0).
+    params : GammaGammaParams
+    seed : int or numpy Generator, optional
+
+    Returns
+    -------
+    ndarray
+        Mean spend per repeat purchase, one per customer.
+    """
+    x = float_array("frequency", frequency).reshape(-1)
+    require("frequency", x, (x >= 0) & (x == np.floor(x)), "a whole number >= 0")
+    rng = np.random.default_rng(seed)
+    spend_rate = rng.gamma(params.q, 1.0 / params.gamma, x.size)
+    buyers = x > 0
+    total = np.zeros(x.size)
+    total[buyers] = rng.gamma(params.p * x[buyers], 1.0 / spend_rate[buyers])
+    return np.divide(total, x, out=np.zeros(x.size), where=buyers)
+
+
 def _customer_count(n_customers) -> int:
     if int(n_customers) != n_customers or n_customers < 1:
         raise NumError(f"n_customers must be a whole number >= 1 (got {n_customers})")
