@@ -34,7 +34,10 @@ from .cells import (
     to_grid,
     to_serial,
 )
-from .errors import CLVError, ShapeError
+from .errors import CLVError, NumError, ShapeError
+from .models import diagnostics, rfm as rfm_model
+from .models.clv import customer_lifetime_value_interval
+from .models.sbg import discounted_expected_residual_lifetime_interval
 
 CATEGORY = "CLV"
 FUNCTIONS: dict = {}
@@ -317,10 +320,42 @@ def _summary_columns(**ranges):
             for name, cells in columns.items()]
 
 
+FIT_BLOCK_HEADER = ["parameter", "estimate", "std. error", "95% low", "95% high"]
+
+
 def _params_block(params, labels):
-    """The labelled 2-column block a fit spills: one row per parameter, then log-likelihood."""
-    rows = [[label, float(getattr(params, label))] for label in labels]
-    return rows + [["log-likelihood", float(params.log_likelihood)]]
+    """The labelled block a fit spills: one row per parameter, then log-likelihood.
+
+    Columns: label, estimate (the first two are all that ``params`` arguments
+    read), standard error, 95% interval low and high, then the correlation
+    with each parameter (in ``labels`` order), which the interval functions
+    read. When the information matrix is singular the standard-error cells
+    say so (``#NUM!``) and the estimates stand.
+    """
+    try:
+        errors, (low, high), correlations = params.standard_errors(), params.intervals(), params.correlations()
+        uncertainty = [[float(e), float(lo), float(hi), *map(float, c)]
+                       for e, lo, hi, c in zip(errors, low, high, correlations)]
+    except CLVError as error:
+        uncertainty = [[error.cell_message()] + [""] * (len(labels) + 2)] * len(labels)
+    rows = [[label, float(getattr(params, label)), *extra] for label, extra in zip(labels, uncertainty)]
+    return rows + [["log-likelihood", float(params.log_likelihood)] + [""] * (len(labels) + 3)]
+
+
+def _fitted(name, block, model, labels):
+    """Parameters with their covariance from the whole block a fit returns (for intervals)."""
+    estimates = parameter_block(name, block, labels)
+    rows = {str(row[0]).strip().lower(): row for row in to_grid(block) if isinstance(row[0], str)}
+    width = 5 + len(labels)
+    if any(label not in rows or len(rows[label]) < width for label in labels):
+        raise CLVError(f"{name} must be the whole block the fit returns ({width} columns with the standard "
+                       "errors and correlations) for an interval")
+    cells = np.array([rows[label][2:width] for label in labels], dtype=object)
+    message = next((cell for cell in cells.ravel() if isinstance(cell, str)), None)
+    if message is not None:
+        raise NumError(f"{name} has no standard errors: {message.split(' ', 1)[-1]}")
+    errors, correlations = cells[:, 0].astype(float), cells[:, 3:].astype(float)
+    return model(**estimates, covariance=correlations * np.outer(errors, errors))
 
 
 def _bgnbd(params):
@@ -688,3 +723,301 @@ def CLV_DERL(params, renewals, discount_rate=0.0, value_per_period=1.0):
         formula.sbg_derl(model, renewals, discount_rate, 1.0) * value_per_period,
         {"renewals": renewals, "discount_rate": discount_rate, "value_per_period": value_per_period},
     )
+
+
+
+# --- validation: holdout split, fit diagnostics, intervals ------------------------------
+
+HOLDOUT_HEADER = RFM_HEADER + ["frequency_holdout", "monetary_holdout", "duration_holdout"]
+
+
+@excel_function
+def CLV_HOLDOUT(customer_ids, dates, amounts, calibration_end, observation_end, period="W"):
+    """Calibration summary and holdout purchases per customer, to test a model on data it has not seen.
+
+    Same-day orders count as one purchase in both periods. Calibration: orders
+    up to calibration_end, summarised as CLV_RFM does; customers whose first
+    order is later are left out. Holdout: purchase days after calibration_end
+    up to observation_end, their mean spend, and the holdout length (the
+    conventions of lifetimes' calibration_and_holdout_data).
+
+    Example: =CLV_HOLDOUT(A2:A7000, B2:B7000, C2:C7000, "1997-09-30", "1998-06-30") gives a table with a header row.
+
+    Parameters
+    ----------
+    customer_ids
+        Customer of each order line (a column).
+    dates
+        Date of each order line (a column of dates).
+    amounts
+        Amount of each order line (a column).
+    calibration_end
+        Last day of the calibration period (the models are fitted on it).
+    observation_end
+        Last day of the holdout period.
+    period
+        Optional time unit of recency, T and the holdout length: "D", "W" (default), "M" or "Y".
+    """
+    ids = column_values("customer_ids", customer_ids)
+    days = _date_column(dates)
+    (spend,) = _summary_columns(amounts=amounts)
+    ends = {name: to_date(name, single_cell(name, value)) for name, value in
+            (("calibration_end", calibration_end), ("observation_end", observation_end))}
+    table = rfm_model.calibration_and_holdout(ids, days, spend, **ends, time_unit=_period(period))
+    return [HOLDOUT_HEADER] + [[_plain(customer), *map(float, values)] for customer, values in
+                               zip(table.index, table[HOLDOUT_HEADER[1:]].to_numpy())]
+
+
+@excel_function
+def CLV_TRACKING(params, customer_ids, dates, end=None, period="W"):
+    """Expected vs actual repeat purchases of all customers, per period and cumulative (BG/NBD).
+
+    Fader, Hardie & Lee (2005), Figures 1-2: the model's repeat purchases of
+    every customer from their first purchase on, against the purchase days
+    actually seen, period by period from the first date. Plot the last two
+    columns to see whether the fit follows the data into the holdout period.
+
+    Example: =CLV_TRACKING(D4:L8, A2:A7000, B2:B7000, "1998-06-30") gives a table with a header row.
+
+    Parameters
+    ----------
+    params
+        BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
+    customer_ids
+        Customer of each order line (a column).
+    dates
+        Date of each order line (a column of dates).
+    end
+        Optional last day tracked (default: the last date).
+    period
+        Optional period length, the time unit of the fit: "D", "W" (default), "M" or "Y".
+    """
+    model = _bgnbd(params)
+    ids = column_values("customer_ids", customer_ids)
+    days = _date_column(dates)
+    end_cell = single_cell("end", end)
+    last = None if end_cell is None else to_date("end", end_cell)
+    table = diagnostics.tracking(model, ids, days, end=last, time_unit=_period(period))
+    header = ["period", "period end", "actual", "expected", "cumulative actual", "cumulative expected"]
+    return [header] + [[float(row.period), to_serial(row.period_end), *map(float, row[2:])]
+                       for row in table.itertuples(index=False)]
+
+
+@excel_function
+def CLV_FREQ_FIT(params, frequency, T, max_count=7):
+    """Customers with 0, 1, 2, ... repeat purchases: actual vs the BG/NBD's expectation, with a chi-square test.
+
+    Fader, Hardie & Lee note "Creating a Fit Histogram for the BG/NBD Model"
+    (2007): expected counts from each customer's own age T. Below the table:
+    chi-square, degrees of freedom and p-value (a p-value under 5% says the
+    model misses the shape of the data).
+
+    Example: =CLV_FREQ_FIT(D4:L8, B21:B2377, D21:D2377) gives a table with a header row.
+
+    Parameters
+    ----------
+    params
+        BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
+    frequency
+        Repeat purchases per customer (calibration period).
+    T
+        Time since the first purchase, per customer (calibration period).
+    max_count
+        Optional first count pooled into the last bar, e.g. 7 gives 0..6 and 7+ (default 7).
+    """
+    model = _bgnbd(params)
+    x, age = _summary_columns(frequency=frequency, T=T)
+    table, chi_square, degrees_of_freedom, p_value = diagnostics.frequency_histogram(
+        model, x, age, _count_setting(max_count))
+    rows = [[_bucket_label(row.repeat_purchases, len(table)), float(row.actual), float(row.expected)]
+            for row in table.itertuples(index=False)]
+    statistics = [["chi-square", chi_square, ""], ["degrees of freedom", float(degrees_of_freedom), ""],
+                  ["p-value", "" if p_value is None else p_value, ""]]
+    return [["repeat purchases", "actual", "expected"]] + rows + statistics
+
+
+@excel_function
+def CLV_CONDITIONAL(params, frequency, recency, T, holdout_purchases, holdout_length, max_count=7):
+    """Mean holdout purchases by calibration repeat purchases: actual vs predicted (BG/NBD).
+
+    Fader, Hardie & Lee (2005), Figure 4: customers grouped by their repeat
+    purchases in the calibration period; in each group the mean purchases in
+    the holdout period against the mean of the model's prediction. The last
+    row is all customers.
+
+    Example: =CLV_CONDITIONAL(D4:L8, B2:B2358, C2:C2358, D2:D2358, F2:F2358, H2:H2358) gives a table with a header row.
+
+    Parameters
+    ----------
+    params
+        BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
+    frequency
+        Repeat purchases per customer (calibration).
+    recency
+        Time of the last purchase since the first (calibration).
+    T
+        Time since the first purchase (calibration).
+    holdout_purchases
+        Purchases per customer in the holdout period (frequency_holdout of CLV_HOLDOUT).
+    holdout_length
+        Length of the holdout period, one value or per customer (duration_holdout of CLV_HOLDOUT).
+    max_count
+        Optional first count pooled into the last group, e.g. 7 gives 0..6 and 7+ (default 7).
+    """
+    model = _bgnbd(params)
+    x, t_x, age, holdout, length = _summary_columns(frequency=frequency, recency=recency, T=T,
+                                                    holdout_purchases=holdout_purchases,
+                                                    holdout_length=_broadcast_column(holdout_length, frequency))
+    table = diagnostics.conditional_expectations(model, x, t_x, age, holdout, length,
+                                                 _count_setting(max_count))
+    return _conditional_rows(table, ["repeat purchases", "customers", "actual", "predicted"])
+
+
+@excel_function
+def CLV_CONDITIONAL_SPEND(gg_params, frequency, monetary, holdout_purchases, holdout_monetary, max_count=7):
+    """Mean holdout spend per purchase by calibration repeat purchases: actual vs expected (Gamma-Gamma).
+
+    Among customers who bought in the holdout period, grouped by their
+    calibration repeat purchases: their mean spend per holdout purchase against
+    the mean of the model's expected spend (Fader & Hardie 2013). The last row
+    is all of them.
+
+    Example: =CLV_CONDITIONAL_SPEND(K2:L5, B2:B2358, E2:E2358, F2:F2358, G2:G2358) gives a table with a header row.
+
+    Parameters
+    ----------
+    gg_params
+        Gamma-Gamma parameters: the block CLV_FIT_GG returns, or p, q, gamma.
+    frequency
+        Repeat purchases per customer (calibration).
+    monetary
+        Average spend per repeat purchase (calibration).
+    holdout_purchases
+        Purchases per customer in the holdout period (frequency_holdout of CLV_HOLDOUT).
+    holdout_monetary
+        Average spend per holdout purchase (monetary_holdout of CLV_HOLDOUT).
+    max_count
+        Optional first count pooled into the last group (default 7).
+    """
+    model = _gamma_gamma(gg_params)
+    x, spend, holdout, holdout_spend = _summary_columns(frequency=frequency, monetary=monetary,
+                                                        holdout_purchases=holdout_purchases,
+                                                        holdout_monetary=holdout_monetary)
+    table = diagnostics.spend_conditional_expectations(model, x, spend, holdout, holdout_spend,
+                                                       _count_setting(max_count))
+    return _conditional_rows(table, ["repeat purchases", "customers", "actual spend", "expected spend"])
+
+
+def _count_setting(max_count):
+    return _single("max_count", 7.0 if single_cell("max_count", max_count) is None else max_count)
+
+
+def _bucket_label(count, buckets):
+    """0, 1, ... as numbers; the pooled last bucket as text, e.g. "7+"."""
+    return f"{count}+" if count == buckets - 1 else float(count)
+
+
+def _broadcast_column(value, like):
+    """A single cell repeated to the length of the column ``like``; a range as it is."""
+    grid = to_grid(value)
+    return [[grid[0, 0]]] * to_grid(like).size if grid.size == 1 else value
+
+
+def _conditional_rows(table, header):
+    """Rows of a conditional-expectation table, then the all-customer means (weighted by group size)."""
+    rows = [[_bucket_label(row.repeat_purchases, len(table)), float(row.customers),
+             *("" if np.isnan(v) else float(v) for v in (row.actual, row.predicted))]
+            for row in table.itertuples(index=False)]
+    weights = table["customers"].to_numpy()
+    means = [float(np.nansum(table[c].to_numpy() * weights) / weights.sum()) for c in ("actual", "predicted")]
+    return [header] + rows + [["all", float(weights.sum()), *means]]
+
+
+@excel_function
+def CLV_PREDICT_INTERVAL(
+    bgnbd_params,
+    gg_params,
+    frequency,
+    recency,
+    T,
+    monetary,
+    horizon,
+    margin=1.0,
+    annual_discount_rate=0.0,
+    period="W",
+    total=False,
+):
+    """Predicted CLV with a 95% interval for how well the models are estimated, per customer or in total.
+
+    CLV_PREDICT's value, with the interval the fits' standard errors imply
+    (delta method: the CLV's sensitivity to each parameter against the
+    parameters' covariance; the two fits taken as independent). It says how
+    sure the expected value is, not how much one customer will vary around it.
+
+    Example: =CLV_PREDICT_INTERVAL(D4:L8, N4:U7, B2:B100, C2:C100, D2:D100, E2:E100, 52, 30%, 10%, "W", TRUE) gives the total CLV, low and high.
+
+    Parameters
+    ----------
+    bgnbd_params
+        The whole block CLV_FIT_BGNBD returns (with standard errors and correlations).
+    gg_params
+        The whole block CLV_FIT_GG returns.
+    frequency
+        Repeat purchases per customer.
+    recency
+        Time of the last purchase since the first.
+    T
+        Time since the first purchase.
+    monetary
+        Average spend per repeat purchase.
+    horizon
+        Whole periods ahead, e.g. 52 weeks.
+    margin
+        Optional profit margin as a fraction, e.g. 30% (default 100%).
+    annual_discount_rate
+        Optional discount rate per YEAR, e.g. 10% (default 0); converted to the period.
+    period
+        Optional time unit of recency, T and horizon: "D", "W" (default), "M" or "Y".
+    total
+        Optional TRUE for one row with the total of all customers (default FALSE: one row each).
+    """
+    purchases = _fitted("bgnbd_params", bgnbd_params, formula.BGNBDParams, formula.BGNBD_PARAMETERS)
+    spend = _fitted("gg_params", gg_params, formula.GammaGammaParams, formula.GG_PARAMETERS)
+    columns = _summary_columns(frequency=frequency, recency=recency, T=T, monetary=monetary)
+    value, low, high = customer_lifetime_value_interval(
+        purchases, spend, *columns, total=bool(single_cell("total", total)),
+        horizon=_single("horizon", horizon), time_unit=_period(period),
+        annual_discount_rate=_single("annual_discount_rate", annual_discount_rate), margin=_single("margin", margin))
+    return _interval_rows("CLV", value, low, high)
+
+
+@excel_function
+def CLV_DERL_INTERVAL(params, renewals, discount_rate=0.0, value_per_period=1.0):
+    """Value of a subscriber who has renewed n times (DERL) with a 95% interval from the sBG fit.
+
+    CLV_DERL's value, with the interval the fit's standard errors imply (delta
+    method on gamma and delta and their covariance).
+
+    Example: =CLV_DERL_INTERVAL(L5:R7, 0, 10%, 100) gives DERL, low and high.
+
+    Parameters
+    ----------
+    params
+        The whole block CLV_FIT_SBG returns (with standard errors and correlations).
+    renewals
+        Renewals made so far, one value or a column (0 for a customer in the first period).
+    discount_rate
+        Optional discount rate per period, e.g. 10% (default 0).
+    value_per_period
+        Optional payment per period (default 1: the result is in periods).
+    """
+    model = _fitted("params", params, formula.SBGParams, formula.SBG_PARAMETERS)
+    (counts,) = _summary_columns(renewals=renewals)
+    value, low, high = discounted_expected_residual_lifetime_interval(
+        model, counts, _single("discount_rate", discount_rate), _single("value_per_period", value_per_period))
+    return _interval_rows("DERL", value, low, high)
+
+
+def _interval_rows(name, value, low, high):
+    return [[name, "95% low", "95% high"]] + [list(map(float, row)) for row in
+                                              np.column_stack([np.ravel(value), np.ravel(low), np.ravel(high)])]

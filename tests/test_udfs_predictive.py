@@ -71,7 +71,7 @@ def test_rfm_reproduces_the_published_cdnow_summary(cdnow_rfm, shared_data):
 
 def test_bgnbd_fit_reproduces_fader_hardie_lee_2005(cdnow_rfm):
     frequency, recency, age, _ = rfm_columns(cdnow_rfm)
-    block = dict((label, value) for label, value in CLV_FIT_BGNBD(frequency, recency, age))
+    block = {row[0]: row[1] for row in CLV_FIT_BGNBD(frequency, recency, age)}
     assert block["r"] == pytest.approx(0.243, abs=0.0005)
     assert block["alpha"] == pytest.approx(4.414, abs=0.0005)
     assert block["a"] == pytest.approx(0.793, abs=0.0005)
@@ -81,7 +81,7 @@ def test_bgnbd_fit_reproduces_fader_hardie_lee_2005(cdnow_rfm):
 
 def test_gamma_gamma_fit_reproduces_fader_hardie_2013(cdnow_rfm):
     frequency, _, _, monetary = rfm_columns(cdnow_rfm)
-    block = dict(CLV_FIT_GG(frequency, monetary))
+    block = {row[0]: row[1] for row in CLV_FIT_GG(frequency, monetary)}
     assert block["p"] == pytest.approx(6.25, abs=0.005)
     assert block["q"] == pytest.approx(3.74, abs=0.005)
     assert block["gamma"] == pytest.approx(15.44, abs=0.005)
@@ -101,7 +101,7 @@ def test_sbg_fit_on_years_0_to_7_reproduces_fader_hardie_2007(cohort, gamma, del
     with open(shared_data / "sbg_survivors.csv", newline="") as handle:
         rows = [row for row in csv.reader(handle)][1:]
     survivors = column(float(row[cohort]) for row in rows[:8])
-    block = dict(CLV_FIT_SBG(survivors))
+    block = {row[0]: row[1] for row in CLV_FIT_SBG(survivors)}
     assert block["gamma"] == pytest.approx(gamma, abs=0.0005)
     assert block["delta"] == pytest.approx(delta, abs=0.0005)
 
