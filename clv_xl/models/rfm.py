@@ -77,7 +77,7 @@ def rfm_summary(
     log = _Transactions.build(customer_ids, dates, amounts, as_of)
     day_key, day_amount = _merge_same_day(log)
     width = log.span
-    customer = day_key // width
+    customer = (day_key // width).astype(np.intp)  # np.bincount takes intp, 32-bit on wasm32 (Pyodide)
     day = day_key % width
     is_first = np.r_[True, customer[1:] != customer[:-1]]
     is_last = np.r_[is_first[1:], True]
