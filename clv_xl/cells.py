@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 
 import numpy as np
 
@@ -162,6 +163,36 @@ def from_grid(grid: np.ndarray, as_range: bool):
     """A 2-D list (``as_range``) or the single value, in plain Python types."""
     cells = grid.astype(object).tolist()
     return cells if as_range else cells[0][0]
+
+
+def zero_as_omitted(function, names):
+    """``function`` with a single-cell 0 in any argument of ``names`` passed as omitted (``None``).
+
+    xlwings Lite hands a blank cell over as the number 0; for a setting where 0
+    is no meaningful value (a date, a unit letter, a tier count) the blank then
+    acts as in classic Excel, where it arrives as ``None``.
+    """
+    signature = inspect.signature(function)
+    settings = frozenset(names).intersection(signature.parameters)
+    if not settings:
+        return function
+
+    @functools.wraps(function)
+    def called(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        for name in settings.intersection(bound.arguments):
+            if _is_zero_cell(bound.arguments[name]):
+                bound.arguments[name] = None
+        return function(*bound.args, **bound.kwargs)
+
+    return called
+
+
+def _is_zero_cell(value) -> bool:
+    """A single cell (or a 1x1 range) holding the number 0."""
+    while isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)) and value == 0
 
 
 def excel_errors(function):

@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("examples", help="print the worked examples computed by the CLV_* functions")
     commands.add_parser("reference", help="print the function reference as a Markdown table")
+    commands.add_parser("lite", help="print the requirements.txt and main.py of an xlwings Lite workbook")
     build = commands.add_parser("build-template", help=f"write {TEMPLATE_NAME} from code")
     copy = commands.add_parser("template", help=f"write a copy of the installed {TEMPLATE_NAME}")
     for command in (build, copy):
@@ -247,6 +248,11 @@ def run(arguments: argparse.Namespace) -> int:
         return recalculate_and_report(arguments.workbook, arguments.output, arguments.values_only)
     if arguments.command == "summarize":
         return summarize(arguments.file, arguments.as_of, arguments.period, arguments.date_order, arguments.output)
+    if arguments.command == "lite":
+        from .lite import snippets
+
+        print(snippets(), end="")
+        return 0
     if arguments.command == "reference":
         from .reference import markdown_table
 

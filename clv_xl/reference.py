@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 
-from .udfs import FUNCTIONS, argument_docs, summary
+from .udfs import FUNCTIONS, argument_docs, docstring, summary
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def _signature(function) -> str:
 
 def _example(function) -> tuple[str, str]:
     """``("=CLV_X(...)", "900")`` from the docstring line ``Example: =CLV_X(...) gives 900.``"""
-    for line in inspect.cleandoc(function.__doc__ or "").splitlines():
+    for line in docstring(function).splitlines():
         if line.startswith("Example:"):
             formula, _, result = line.removeprefix("Example:").strip().rstrip(".").partition(" gives ")
             return formula, result

@@ -33,6 +33,7 @@ from .cells import (
     to_date,
     to_grid,
     to_serial,
+    zero_as_omitted,
 )
 from .errors import CLVError, NumError, ShapeError
 from .models import diagnostics, rfm as rfm_model
@@ -41,11 +42,22 @@ from .models.sbg import discounted_expected_residual_lifetime_interval
 
 CATEGORY = "CLV"
 FUNCTIONS: dict = {}
+#: ``from clv_xl.udfs import *`` (an xlwings Lite main.py) imports exactly the CLV_* functions.
+__all__: list = []
+#: Optional settings for which 0 is no meaningful value: a 0 there acts like the argument left out.
+#: xlwings Lite hands a blank cell over as 0, so a blank as_of, period, tiers or labels cell means
+#: the default in both hosts. (margin, value_per_period: 0 is a value; the rest default to 0.)
+ZERO_MEANS_OMITTED = frozenset({"as_of", "period", "tiers", "labels"})
+
+
+def docstring(function) -> str:
+    """The full docstring of a CLV_* function (the registered one carries only its first line)."""
+    return inspect.cleandoc(inspect.unwrap(function).__doc__ or "")
 
 
 def argument_docs(function) -> dict:
     """Argument name -> one-line help, read from the numpydoc ``Parameters`` section."""
-    lines = inspect.cleandoc(function.__doc__ or "").splitlines()
+    lines = docstring(function).splitlines()
     start = lines.index("Parameters") + 2
     docs, name = {}, None
     for line, following in zip(lines[start:], lines[start + 1 :] + [""]):
@@ -61,22 +73,28 @@ def argument_docs(function) -> dict:
 
 def summary(function) -> str:
     """The first line of a function's docstring, written for a marketer."""
-    return inspect.cleandoc(function.__doc__ or "").splitlines()[0]
+    return docstring(function).splitlines()[0]
 
 
 def excel_function(function):
     """Register ``function`` as a CLV_* Excel function with its argument help.
 
     Every argument is received as a 2-D range (``ndim=2``); failures come
-    back as cell messages. The function is also listed in :data:`FUNCTIONS`,
-    which the template builder and the headless recalculation use.
+    back as cell messages; a 0 in a :data:`ZERO_MEANS_OMITTED` argument acts
+    as omitted. The registered function's docstring is the first line only:
+    xlwings shows the docstring as the function's description, in classic
+    Excel (up to 255 characters) and in xlwings Lite (all of it). The function
+    is also listed in :data:`FUNCTIONS`, which the template builder and the
+    headless recalculation use.
     """
-    guarded = excel_errors(function)
+    guarded = excel_errors(zero_as_omitted(function, ZERO_MEANS_OMITTED))
+    guarded.__doc__ = summary(function)
     docs = argument_docs(function)
     for name in inspect.signature(function).parameters:
         guarded = xw.arg(name, ndim=2, doc=docs[name])(guarded)
     guarded = xw.func(category=CATEGORY)(guarded)
     FUNCTIONS[function.__name__] = guarded
+    __all__.append(function.__name__)
     return guarded
 
 
