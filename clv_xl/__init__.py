@@ -5,3 +5,7 @@ layer in :mod:`clv_xl.udfs` is the only module that imports xlwings.
 """
 
 __version__ = "0.1.0"
+
+#: The xlwings whose VBA module the workbook template embeds (that version's DLL is what it loads):
+#: the ``classic`` extra pins it. xlwings Lite installs the version its workbook pins instead.
+XLWINGS_CLASSIC_VERSION = "0.37.8"
