@@ -91,10 +91,13 @@ class SheetWriter:
     def write(self, address, value, style=None):
         row, col = xl_cell_to_rowcol(address)
         fmt = getattr(self.formats, style) if style else None
-        if isinstance(value, str) and value.startswith("="):
+        if isinstance(value, str) and value.startswith("=") and not isinstance(value, layout.Text):
             self.sheet.write_formula(row, col, value, fmt)
             return
-        self.sheet.write(row, col, value, fmt)
+        if isinstance(value, str):  # data and labels stay text, whatever they start with
+            self.sheet.write_string(row, col, value, fmt)
+        else:
+            self.sheet.write(row, col, value, fmt)
         if style in ("text", "note", "header", "output_header") and isinstance(value, str):
             self._fit_row_height(row, address.rstrip("0123456789"), value)
 
