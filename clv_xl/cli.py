@@ -12,10 +12,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from . import examples
+from . import TEMPLATE_NAME, examples
 
-#: File name of the workbook template (as ``clv_xl.template.TEMPLATE_NAME``, which needs the extras).
-TEMPLATE_NAME = "workbook_template.xlsm"
 #: Modules of the ``[template]`` extra that each command imports.
 EXTRA_MODULES = {
     "recalc": ("formulas", "openpyxl"),
@@ -35,7 +33,7 @@ def require_extra(command: str) -> None:
     missing = [name for name in EXTRA_MODULES[command] if importlib.util.find_spec(name) is None]
     if missing:
         raise UserError(f"clv-xl {command} needs the [template] extra ({', '.join(missing)} not installed): "
-                        f'pip install "clv-xl[template]"')
+                        f'pip install "<the clv-xl folder or wheel>[template]", e.g. pip install -e ".[template]"')
 
 
 def workbook_to_read(path: str) -> Path:
@@ -186,9 +184,6 @@ def summarize(path, as_of, period, date_order, output) -> int:
 
 def recalculate_and_report(workbook, output, values_only=False) -> int:
     """Recalculate ``workbook`` headless, optionally save it (values only: as .xlsx), print its check rows."""
-    from . import recalc, report
-    from .udfs import FUNCTIONS
-
     workbook = workbook_to_read(workbook)
     if output is not None:
         output = Path(output)
@@ -197,6 +192,9 @@ def recalculate_and_report(workbook, output, values_only=False) -> int:
         output = file_to_write(output)
         if output.resolve() == workbook.resolve():
             raise UserError(f"{output} is the workbook itself; write the result to another file")
+    from . import recalc, report
+    from .udfs import FUNCTIONS
+
     if values_only:
         try:
             recalc.check_values_only_path(output)
@@ -224,6 +222,10 @@ def main(argv=None) -> int:
         return run(arguments)
     except UserError as error:
         print(f"clv-xl: error: {error}", file=sys.stderr)
+        return 2
+    except PermissionError as error:
+        print(f"clv-xl: error: {error.filename or error}: permission denied; choose a file or folder "
+              f"you may read and write", file=sys.stderr)
         return 2
 
 

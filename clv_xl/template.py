@@ -18,12 +18,11 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from . import examples, formula, layout, macros, recalc, sample_data, vba
+from . import TEMPLATE_NAME, examples, formula, layout, macros, recalc, sample_data, vba
 from .reference import function_reference
 from .report import check_formula
 from .udfs import FUNCTIONS
 
-TEMPLATE_NAME = "workbook_template.xlsm"
 MACROS = {
     "RefreshCustomers": "import clv_xl.macros; clv_xl.macros.refresh()",
     "LoadTransactions": "import clv_xl.macros; clv_xl.macros.load_transactions()",

@@ -152,10 +152,6 @@ def test_recalc_output_onto_the_workbook_itself(capsys, tmp_path):
 # ---------------------------------------------------------------------------
 
 
-def test_template_name_matches_the_builder():
-    assert cli.TEMPLATE_NAME == template.TEMPLATE_NAME
-
-
 def test_template_writes_a_copy_in_the_current_folder(capsys, tmp_path, monkeypatch, umask_022):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["template"]) == 0
@@ -185,6 +181,14 @@ def test_template_commands_refuse_a_missing_folder(capsys, tmp_path, command):
     fails_with(capsys, [command, str(tmp_path / "nowhere" / "book.xlsm")], "nowhere does not exist")
 
 
+def test_a_file_that_may_not_be_written_is_one_line(capsys, tmp_path, monkeypatch):
+    def refuse(source, target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(cli.shutil, "copyfile", refuse)
+    fails_with(capsys, ["template", str(tmp_path / "locked.xlsm")], "locked.xlsm: permission denied")
+
+
 def test_build_template_refuses_to_overwrite_without_force(capsys, tmp_path):
     target = tmp_path / "mine.xlsm"
     target.write_bytes(b"my own work")
@@ -200,7 +204,7 @@ def test_build_template_refuses_to_overwrite_without_force(capsys, tmp_path):
 @pytest.mark.parametrize("command, module", [("recalc", "formulas"), ("build-template", "oletools")])
 def test_commands_name_the_missing_extra(capsys, monkeypatch, tmp_path, command, module):
     monkeypatch.setitem(sys.modules, module, None)  # importlib finds no such module
-    fails_with(capsys, [command, str(tmp_path / "book.xlsm")], module, 'pip install "clv-xl[template]"')
+    fails_with(capsys, [command, str(tmp_path / "book.xlsm")], module, '[template]"', 'pip install -e ".[template]"')
 
 
 # ---------------------------------------------------------------------------
