@@ -61,6 +61,20 @@ WORKED_EXAMPLES = (
         "USD",
     ),
     WorkedExample(
+        "EUR 50 x 6 a year for 3 years, margin 30%, discount 10% a year",
+        "Extended method, discounted: 90 + 90 / 1.1 + 90 / 1.1^2",
+        "CLV_AVG",
+        {
+            "avg_purchase_value": 50,
+            "purchases_per_period": 6,
+            "lifespan_periods": 3,
+            "margin": 0.3,
+            "discount_rate": 0.1,
+        },
+        246.20,
+        "EUR",
+    ),
+    WorkedExample(
         "Revenue 100 a month, margin 30%, churn 5% a month",
         "Revenue method: revenue x margin / churn = 100 x 0.3 / 0.05",
         "CLV_CHURN",

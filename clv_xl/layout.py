@@ -62,10 +62,10 @@ def customer_output_formulas(customers: int) -> dict:
     discount = _absolute(DISCOUNT_CELL)
     clv = column_range("I", customers)
     return {
-        f"I{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},0,{discount})",
-        f"J{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},{g},{discount})",
+        f"I{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},{discount})",
+        f"J{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},{discount},{g})",
         f"K{FIRST_ROW}": f"=CLV_CAC_RATIO({clv},{g})",
-        f"L{FIRST_ROW}": f"=CLV_PAYBACK({g},{c}*{d}*{f})",
+        f"L{FIRST_ROW}": f"=CLV_PAYBACK({c}*{d}*{f},{g})",
         f"M{FIRST_ROW}": f"=CLV_SEGMENT({clv})",
     }
 
@@ -184,7 +184,7 @@ def prediction_formulas(transactions: int, customers: int) -> dict:
         f"H{first}": (f"=CLV_PURCHASES({bgnbd},{frequency},{recency},{age},{horizon})", customers, 1),
         f"I{first}": (f"=CLV_SPEND({gg},{frequency},{monetary})", customers, 1),
         f"J{first}": (f"=CLV_PREDICT({bgnbd},{gg},{frequency},{recency},{age},{monetary},"
-                      f"{horizon},{discount},{margin},{period})", customers, 1),
+                      f"{horizon},{margin},{discount},{period})", customers, 1),
         f"K{first}": (f"=CLV_SEGMENT({_customer_column('J', customers)})", customers, 1),
         FIT_CHECK_CELL: (f"=SUM(CLV_PURCHASES_NEW({bgnbd},{age}))/SUM({frequency})", 1, 1),
     }

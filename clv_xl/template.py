@@ -312,15 +312,17 @@ def write_methods(writer):
         ("Lifespan from churn (years)", "=CLV_LIFESPAN(B8)", "1 / churn"),
         ("Average lifetime, revenue", "=CLV_AVG(B5,B6,B14)", "value x purchases x lifespan"),
         ("Average lifetime, with margin", "=CLV_AVG(B5,B6,B14,B7)", "x margin (extended method)"),
-        ("Average lifetime, margin, discounted", "=CLV_AVG(B5,B6,B14,B7,0,B9)",
-         "each year's margin discounted, first year undiscounted"),
+        ("Average lifetime, margin, discounted", "=CLV_AVG(B5,B6,B14,B7,B9)",
+         "the average lifespan discounted, first year undiscounted"),
         ("Revenue method: revenue x margin / churn", "=CLV_CHURN(B5*B6,B7,B8)",
          "geometric survival, retention = 1 - churn"),
-        ("Revenue method, discounted", "=CLV_CHURN(B5*B6,B7,B8,B9)", "x (1 + d) / (d + churn)"),
+        ("Revenue method, discounted", "=CLV_CHURN(B5*B6,B7,B8,B9)",
+         "x (1 + d) / (d + churn): the average of the discounted lifespans"),
         ("Net value: revenue - acquisition - service", "=CLV_NET(B15,B10,B11)",
          "lifetime revenue minus costs, undiscounted"),
         ("CLV:CAC (discounted margin CLV)", "=CLV_CAC_RATIO(B17,B10)", "3 or more is healthy"),
-        ("CAC payback (years)", "=CLV_PAYBACK(B10,B5*B6*B7)", "acquisition cost / margin per year"),
+        ("CAC payback (years)", "=CLV_PAYBACK(B5*B6*B7,B10)",
+         "acquisition cost / margin per year, margin earned evenly through the year"),
     ]
     for row, (label, text, note) in enumerate(methods, start=14):
         writer.write(f"A{row}", label)
@@ -329,6 +331,18 @@ def write_methods(writer):
 
 
 def write_churn(writer, counts):
+    writer.write("A24", "Why the numbers differ", "heading")
+    writer.lines("A25", [
+        "Discounted average lifetime vs revenue method: CLV_AVG discounts the average lifespan "
+        "(1 / churn = 4 years); CLV_CHURN averages the discounted value over all lifespans. "
+        "Discounting weighs long lifespans less, so the second is lower when d > 0 (both are right; "
+        "equal at d = 0).",
+        "Payback counts margin as earned evenly through each year (2.5 = halfway through the third "
+        "year), as finance's CAC payback does; the CLV methods take one payment at the start of each "
+        "year.",
+        "Subscriptions (Subscription sheet): CLV_DEL is a new subscriber's value including the first "
+        "payment; CLV_DERL is the value of the payments after the current one, which it excludes.",
+    ], "note")
     writer.columns("A", "A", 26)
     writer.columns("B", "H", 13)
     writer.write("A1", "Churn, retention and lifespan from customer counts", "title")
@@ -516,8 +530,12 @@ def _write_derl(writer, top, regular, high_end):
         writer.spill(f"{column}{first}",
                      f"=CLV_DERL({params},A{first}:A{last},$B${top + 2},$B${top + 1})",
                      len(renewals), style="money")
-    writer.write(f"D{first}", "Expected future payments, the next one (if renewed) undiscounted.",
-                 "hint")
+    writer.write(f"D{first}", "Expected future payments after the current one (excluded), the next "
+                              "one (if renewed) undiscounted.", "hint")
+    writer.write(f"A{last + 1}", "New subscriber, first payment included (DEL)")
+    for column, params in (("B", regular), ("C", high_end)):
+        writer.write(f"{column}{last + 1}", f"=CLV_DEL({params},$B${top + 2},$B${top + 1})", "money")
+    writer.write(f"D{last + 1}", "DEL = the payment at sign-up + DERL(0) / (1 + discount rate).", "hint")
 
 
 def _insert_survival_chart(book, sheet, first, last):

@@ -107,14 +107,18 @@ def CLV_AVG(
     purchases_per_period,
     lifespan_periods,
     margin=1.0,
-    acquisition_cost=0.0,
     discount_rate=0.0,
 ):
     """Customer lifetime value: average purchase x purchases per period x lifespan.
 
     One payment at the start of each period, the first undiscounted; the first
-    purchase counts.
+    purchase counts; a fractional last period counts pro rata (0.5 period is
+    half a payment, never more when discounted). It discounts the average
+    lifespan, so with lifespan CLV_LIFESPAN(churn) it is above CLV_CHURN, which
+    averages the discounted lifespans, whenever the discount rate is above 0.
+    =CLV_AVG(50, 6, 3, 30%, 10%) gives 246.20.
 
+    acquisition_cost=0.0,
     Example: =CLV_AVG(50, 6, 3) gives 900.
 
     Parameters
@@ -129,10 +133,10 @@ def CLV_AVG(
         Optional gross margin as a fraction, e.g. 30% (default 100%: revenue CLV).
     acquisition_cost
         Optional cost to win the customer, subtracted (default 0).
-    discount_rate
-        Optional discount rate per period, e.g. 10% (default 0).
     """
     return evaluate(formula.clv_average, locals())
+    discount_rate
+        Optional discount rate per period (same period as the lifespan), >= 0 and < 100%, e.g. 10% (default 0).
 
 
 @excel_function
@@ -142,7 +146,9 @@ def CLV_CHURN(
     """Customer lifetime value from revenue, margin and churn: revenue x margin / churn.
 
     Payments at the start of each period while the customer stays; with a
-    discount rate d the value is revenue x margin x (1 + d) / (d + churn).
+    discount rate d the value is revenue x margin x (1 + d) / (d + churn): the
+    average of the discounted lifespans, below CLV_AVG on the average lifespan
+    1 / churn whenever d > 0.
 
     Example: =CLV_CHURN(100, 30%, 5%) gives 600.
 
@@ -155,7 +161,7 @@ def CLV_CHURN(
     churn_rate
         Share of customers lost per period, e.g. 20% (> 0 and <= 100%).
     discount_rate
-        Optional discount rate per period, e.g. 12% (default 0).
+        Optional discount rate per period (same period as the churn rate), >= 0 and < 100%, e.g. 12% (default 0).
     acquisition_cost
         Optional cost to win the customer, subtracted (default 0).
     """
@@ -251,15 +257,18 @@ def CLV_CAC_RATIO(clv, acquisition_cost):
 
 
 @excel_function
-def CLV_PAYBACK(acquisition_cost, margin_per_period):
+def CLV_PAYBACK(margin_per_period, acquisition_cost):
     """CAC payback: periods of margin needed to earn back the acquisition cost.
 
-    Example: =CLV_PAYBACK(300, 120) gives 2.5.
+    acquisition cost / margin per period, undiscounted. Unlike the other
+    functions (a payment at the start of each period) it counts margin as
+    earned evenly through each period, as finance's CAC payback months do: 2.5
+    is halfway through the third period; round up for whole periods.
+
+    Example: =CLV_PAYBACK(120, 300) gives 2.5.
 
     Parameters
     ----------
-    acquisition_cost
-        Customer acquisition cost (CAC).
     margin_per_period
         Gross margin the customer brings per period, in money, > 0.
     """
@@ -268,6 +277,8 @@ def CLV_PAYBACK(acquisition_cost, margin_per_period):
 
 # --- segmentation -----------------------------------------------------------
 
+    acquisition_cost
+        Customer acquisition cost (CAC).
 
 @excel_function
 def CLV_SEGMENT(values, tiers=3, labels=None):
@@ -598,7 +609,6 @@ def CLV_PREDICT(
     T,
     monetary,
     horizon,
-    discount_rate=0.0,
     margin=1.0,
     period="W",
 ):
@@ -608,10 +618,11 @@ def CLV_PREDICT(
     period's purchases discounted from the end of that period at the annual
     rate converted to the data's period. Future repeat purchases only.
 
-    Example: =CLV_PREDICT(H2:I6, K2:L5, B2:B100, C2:C100, D2:D100, E2:E100, 52, 10%, 30%) gives a column of CLVs.
+    Example: =CLV_PREDICT(H2:I6, K2:L5, B2:B100, C2:C100, D2:D100, E2:E100, 52, 30%, 10%) gives a column of CLVs.
 
     Parameters
     ----------
+    annual_discount_rate=0.0,
     bgnbd_params
         BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
     gg_params
@@ -626,8 +637,6 @@ def CLV_PREDICT(
         Average spend per repeat purchase.
     horizon
         Whole periods ahead, e.g. 52 weeks.
-    discount_rate
-        Optional discount rate per YEAR, e.g. 10% (default 0); converted to the period.
     margin
         Optional profit margin as a fraction, e.g. 30% (default 100%).
     period
@@ -635,13 +644,15 @@ def CLV_PREDICT(
     """
     purchases, spend = _bgnbd(bgnbd_params), _gamma_gamma(gg_params)
     settings = {"horizon": _single("horizon", horizon), "time_unit": _period(period),
-                "annual_discount_rate": _single("discount_rate", discount_rate),
+                "annual_discount_rate": _single("annual_discount_rate", annual_discount_rate),
                 "margin": _single("margin", margin)}
     value = functools.partial(formula.predicted_clv, purchases, spend, **settings)
     return evaluate(value, {"frequency": frequency, "recency": recency, "T": T, "monetary": monetary})
 
 
 def _period(value, default="W"):
+    annual_discount_rate
+        Optional discount rate per YEAR, >= 0 and < 100%, e.g. 10% (default 0); converted to the period.
     """A time-unit letter from a single cell (``default`` when blank)."""
     cell = single_cell("period", value)
     return default if cell is None else str(cell).strip().upper()
@@ -720,25 +731,53 @@ def CLV_DERL(params, renewals, discount_rate=0.0, value_per_period=1.0):
 
     Discounted expected residual lifetime (Fader & Hardie 2010): payments at
     the start of each future period while still subscribed, the next one
-    (if they renew) undiscounted; the current period's payment is excluded.
+    (if they renew) undiscounted. It excludes the current period's payment,
+    already made; CLV_DEL is the value at sign-up including the first payment.
 
-    Example: =CLV_DERL(E2:F4, 0, 10%, 100) gives the value of a subscriber in their first period.
+    Example: =CLV_DERL(E2:F4, 0, 10%, 100) gives the future value of a subscriber in their first period, excluding that period's payment.
 
     Parameters
+@excel_function
+def CLV_DEL(params, discount_rate=0.0, value_per_period=1.0):
+    """Expected value of a new subscriber, first payment included (DEL, sBG).
+
+    Discounted expected lifetime (Fader & Hardie 2010): the payment at sign-up
+    (undiscounted) plus one at the start of each later period while still
+    subscribed. DEL = first payment + CLV_DERL(renewals 0) / (1 + rate).
+
+    Example: =CLV_DEL(E2:F4, 10%, 100) gives the value of a subscriber at sign-up, first payment included.
+
+    Parameters
+    ----------
+    params
+        sBG parameters: the block CLV_FIT_SBG returns, or gamma, delta.
+    discount_rate
+        Optional discount rate per period (the period of the survivor data), >= 0 and < 100%, e.g. 10% (default 0).
+    value_per_period
+        Optional payment per period (default 1: the result is in periods).
+    """
+    model = _sbg(params)
+    return evaluate(
+        lambda discount_rate, value_per_period:
+        formula.sbg_del(model, discount_rate) * value_per_period,
+        {"discount_rate": discount_rate, "value_per_period": value_per_period},
+    )
+
+
     ----------
     params
         sBG parameters: the block CLV_FIT_SBG returns, or gamma, delta.
     renewals
         Renewals made so far (0 for a customer in the first period).
     discount_rate
-        Optional discount rate per period, e.g. 10% (default 0).
+        Optional discount rate per period (the period of the survivor data), >= 0 and < 100%, e.g. 10% (default 0).
     value_per_period
         Optional payment per period (default 1: the result is in periods).
     """
     model = _sbg(params)
     return evaluate(
         lambda renewals, discount_rate, value_per_period:
-        formula.sbg_derl(model, renewals, discount_rate, 1.0) * value_per_period,
+        formula.sbg_derl(model, renewals, discount_rate) * value_per_period,
         {"renewals": renewals, "discount_rate": discount_rate, "value_per_period": value_per_period},
     )
 
@@ -993,7 +1032,7 @@ def CLV_PREDICT_INTERVAL(
     margin
         Optional profit margin as a fraction, e.g. 30% (default 100%).
     annual_discount_rate
-        Optional discount rate per YEAR, e.g. 10% (default 0); converted to the period.
+        Optional discount rate per YEAR, >= 0 and < 100%, e.g. 10% (default 0); converted to the period.
     period
         Optional time unit of recency, T and horizon: "D", "W" (default), "M" or "Y".
     total
@@ -1025,7 +1064,7 @@ def CLV_DERL_INTERVAL(params, renewals, discount_rate=0.0, value_per_period=1.0)
     renewals
         Renewals made so far, one value or a column (0 for a customer in the first period).
     discount_rate
-        Optional discount rate per period, e.g. 10% (default 0).
+        Optional discount rate per period (the period of the survivor data), >= 0 and < 100%, e.g. 10% (default 0).
     value_per_period
         Optional payment per period (default 1: the result is in periods).
     """

@@ -1,5 +1,6 @@
 """The formula module against the source documents' worked examples and CLV properties."""
 
+import inspect
 import math
 import re
 
@@ -66,7 +67,7 @@ def test_lifespan_and_retention_from_churn():
 
 def test_cac_ratio_and_payback():
     assert formula.cac_ratio(900, 300) == pytest.approx(3)
-    assert formula.cac_payback(300, 120) == pytest.approx(2.5)
+    assert formula.cac_payback(120, 300) == pytest.approx(2.5)
 
 
 def test_discounted_average_method_is_the_annuity_due_sum():
@@ -109,7 +110,52 @@ def test_clv_falls_as_churn_rises(revenue, margin, churn_a, churn_b, d):
 def test_clv_falls_as_discount_rises(revenue, churn, d_a, d_b):
     low, high = sorted((d_a, d_b))
     assert formula.clv_churn(revenue, 1, churn, high) <= formula.clv_churn(revenue, 1, churn, low) * (1 + 1e-12)
-    assert formula.clv_average(revenue, 1, 10, 1, 0, high) <= formula.clv_average(revenue, 1, 10, 1, 0, low) * (1 + 1e-12)
+    assert formula.clv_average(revenue, 1, 10, 1, high) <= formula.clv_average(revenue, 1, 10, 1, low) * (1 + 1e-12)
+
+
+@given(money, st.floats(0, 50), periods, discount, discount)
+def test_average_clv_never_rises_with_the_discount_rate_for_any_lifespan(value, frequency, lifespan, d_a, d_b):
+    low, high = sorted((d_a, d_b))
+    undiscounted = formula.clv_average(value, frequency, lifespan)
+    at_low = formula.clv_average(value, frequency, lifespan, 1, low)
+    at_high = formula.clv_average(value, frequency, lifespan, 1, high)
+    assert at_high <= at_low * (1 + 1e-12) + 1e-9
+    assert at_low <= undiscounted * (1 + 1e-12) + 1e-9
+
+
+def test_a_lifespan_below_one_period_is_worth_its_fraction_discounted_or_not():
+    # Pro rata: half a period is half a payment, made now, so never discounted up.
+    assert formula.clv_average(1, 1, 0.5, 1, 0.1) == pytest.approx(0.5)
+    # 2.5 periods: payments of 1 now and after one period, and 0.5 after two.
+    assert formula.annuity_factor(2.5, 0.1) == pytest.approx(1 + 1 / 1.1 + 0.5 / 1.1**2)
+
+
+def test_margin_then_discount_rate_in_that_order_gives_246_20():
+    # EUR 50 x 6 = 300 a year x 30% margin = 90 a year for 3 years at 10%: 90 + 90/1.1 + 90/1.21.
+    assert formula.clv_average(50, 6, 3, 0.3, 0.1) == pytest.approx(90 + 90 / 1.1 + 90 / 1.21)
+    assert formula.clv_average(50, 6, 3, 0.3, 0.1, 100) == pytest.approx(246.198 - 100, abs=0.001)
+
+
+def test_every_closed_form_function_puts_margin_then_discount_rate_then_costs():
+    order = ["margin", "discount_rate", "acquisition_cost", "service_cost"]
+    for function in (formula.clv_average, formula.clv_churn, formula.clv_net, formula.cac_ratio,
+                     formula.cac_payback, formula.annuity_factor):
+        names = [name for name in inspect.signature(function).parameters if name in order]
+        assert names == sorted(names, key=order.index), function.__name__
+
+
+@pytest.mark.parametrize("call", [
+    lambda: formula.clv_average(50, 6, 3, 0.3, 1.0),
+    lambda: formula.clv_churn(100, 0.3, 0.05, 1.0),
+    lambda: formula.sbg_derl(formula.SBGParams(0.7, 1.2), 0, 1.0),
+    lambda: formula.sbg_del(formula.SBGParams(0.7, 1.2), 2.0),
+    lambda: formula.predicted_clv(formula.BGNBDParams(0.243, 4.414, 0.793, 2.426),
+                                  formula.GammaGammaParams(6.25, 3.74, 15.44), 2, 30.43, 38.86, 22,
+                                  horizon=52, annual_discount_rate=1.0),
+])
+def test_every_discount_rate_has_the_same_upper_bound_and_message(call):
+    with pytest.raises(NumError, match=r"discount_rate must be >= 0 and < 1, a fraction such as 10% or 0\.1 \(got [12]\)"):
+        call()
 
 
 @given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=60), st.integers(2, 10))
@@ -131,7 +177,7 @@ def test_equal_size_tiers_differ_by_at_most_one_customer(values, count):
 
 
 @given(
-    st.lists(st.tuples(money, st.floats(0, 50), periods, st.floats(0, 1), money, discount),
+    st.lists(st.tuples(money, st.floats(0, 50), periods, st.floats(0, 1), discount, money),
              min_size=1, max_size=20)
 )
 def test_vectorised_results_equal_element_by_element(rows):
@@ -170,7 +216,7 @@ def test_four_tiers_default_to_tier_numbers_and_labels_override():
         (lambda: formula.churn_rate(0, 0), DivZeroError, "customers_start must be > 0"),
         (lambda: formula.churn_rate(100, 120), NumError, "customers_end must be <= customers_start + new_customers (got 120)"),
         (lambda: formula.cac_ratio(900, 0), DivZeroError, "acquisition_cost must be > 0"),
-        (lambda: formula.cac_payback(300, 0), DivZeroError, "never pays back"),
+        (lambda: formula.cac_payback(0, 300), DivZeroError, "never pays back"),
         (lambda: formula.segment(np.ones(3), 11), NumError, "tiers must be a whole number from 2 to 10"),
         (lambda: formula.segment(np.ones(3), [5, 1]), NumError, "strictly ascending"),
         (lambda: formula.segment(np.ones(3), 3, ["A", "B"]), ShapeError, "labels must hold 3 names"),

@@ -16,7 +16,7 @@ def plan_for(customers, previous_last_row=201, channels=("Email", "Social")):
 
 def test_refresh_resizes_every_output_to_a_pasted_table_of_5000_rows():
     plan = plan_for(5000)
-    assert plan.cells["I2"] == "=CLV_AVG(C2:C5001,D2:D5001,E2:E5001,F2:F5001,0,$P$2)"
+    assert plan.cells["I2"] == "=CLV_AVG(C2:C5001,D2:D5001,E2:E5001,F2:F5001,$P$2)"
     assert plan.cells["M2"] == "=CLV_SEGMENT(I2:I5001)"
     assert "$M$2:$M$5001" in plan.cells[f"P{layout.TIER_TITLE_ROW + 2}"]
     assert plan.status == "Refreshed 5,000 customers, 2 channels (Email, Social) at 2026-11-22 10:30"

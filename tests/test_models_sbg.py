@@ -1,5 +1,6 @@
 """Shifted-beta-geometric model: published fits (FH 2007), identities and brute-force sums."""
 
+import mpmath
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,7 +45,7 @@ def brute_force_derl(params, n, d, periods=20_000):
 
 
 @settings(max_examples=50, deadline=None)
-@given(params_strategy, st.integers(0, 20), st.floats(0.02, 1.0))
+@given(params_strategy, st.integers(0, 20), st.floats(0.02, 0.99))
 def test_derl_equals_its_brute_force_sum(params, renewals, d):
     closed = sbg.discounted_expected_residual_lifetime(params, renewals, d)
     assert closed == pytest.approx(brute_force_derl(params, renewals, d), rel=1e-8)
@@ -62,7 +63,7 @@ def test_cases_where_scipy_hyp2f1_fails_stay_exact(gamma, delta, renewals, d):
 
 
 @settings(max_examples=50, deadline=None)
-@given(params_strategy, st.just(0.0) | st.floats(1e-4, 1.0))
+@given(params_strategy, st.just(0.0) | st.floats(1e-4, 0.99))
 def test_del_counts_the_first_payment_then_discounts_derl(params, d):
     if params.gamma <= 1 and d == 0:
         return
@@ -107,3 +108,27 @@ def test_errors_name_the_argument():
         sbg.discounted_expected_residual_lifetime(SBGParams(0.7, 1.2), -1, 0.1)
     with pytest.raises(NumError, match=r"t must be a whole number >= 1 \(got 0\)"):
         sbg.retention(SBGParams(0.7, 1.2), 0)
+
+
+def _derl_40_digits(gamma, delta, renewals, d):
+    """(delta+n)/(gamma+delta+n) 2F1(1, delta+n+1; gamma+delta+n+1; 1/(1+d)), its series summed in mpmath."""
+    mpmath.mp.dps = 40
+    gamma, delta, n, d = (mpmath.mpf(v) for v in (gamma, delta, renewals, d))
+    b, z = delta + n + 1, 1 / (1 + d)
+    if gamma + b < 1e4:
+        return (delta + n) / (gamma + delta + n) * mpmath.hyp2f1(1, b, gamma + b, z)
+    total, term, k = mpmath.mpf(0), mpmath.mpf(1), 0
+    while term > mpmath.mpf(10) ** -30 * total or k < 5:
+        total, term, k = total + term, term * z * (b + k) / (b + gamma + k), k + 1
+    return (delta + n) / (gamma + delta + n) * total
+
+
+@pytest.mark.parametrize("gamma, delta, renewals, d", [
+    (0.704, 1.182, 0, 0.1), (0.668, 3.806, 4, 0.0001), (2.0, 5.0, 1, 0.9),
+    (1e8, 2e8, 0, 0.1), (5e8, 5e8, 1, 0.05), (2e9, 1e9, 0, 0.2), (3.0, 1e9, 2, 0.1),
+    (0.5, 1e10, 0, 0.1), (1e12, 1e12, 0, 0.1),
+])
+def test_derl_matches_40_digit_values_for_small_and_huge_gamma_plus_delta(gamma, delta, renewals, d):
+    expected = float(_derl_40_digits(gamma, delta, renewals, d))
+    got = sbg.discounted_expected_residual_lifetime(SBGParams(gamma, delta), renewals, d)
+    assert got == pytest.approx(expected, rel=1e-12)

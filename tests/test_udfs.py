@@ -42,14 +42,15 @@ def test_worked_examples_hold_through_the_excel_functions():
     assert CLV_RETENTION(0.2) == pytest.approx(0.8)
     assert CLV_LIFESPAN(0.2) == pytest.approx(5)
     assert CLV_CAC_RATIO(900.0, 300.0) == pytest.approx(3)
-    assert CLV_PAYBACK(300.0, 120.0) == pytest.approx(2.5)
+    assert CLV_PAYBACK(120.0, 300.0) == pytest.approx(2.5)
+    assert CLV_AVG(50.0, 6.0, 3.0, 0.3, 0.1) == pytest.approx(246.20, abs=0.005)
 
 
 def test_the_cli_prints_every_worked_example_as_passing(capsys):
     from clv_xl.cli import main
 
     assert main(["examples"]) == 0
-    assert "7 passed, 0 failed" in capsys.readouterr().out
+    assert "8 passed, 0 failed" in capsys.readouterr().out
 
 
 # --- ranges in, spilled ranges out ------------------------------------------------------
@@ -100,7 +101,7 @@ def test_a_range_equals_the_cell_by_cell_results(rows):
         (lambda: CLV_CHURN(100.0, 0.3, True), "#VALUE! churn_rate must be a number (got True)"),
         (lambda: CLV_AVG(50.0, 6.0, 3.0, 30.0), "#NUM! margin must be between 0 and 1, e.g. 30% or 0.3 (got 30)"),
         (lambda: CLV_CHURN_RATE(0.0, 0.0), "#DIV/0! customers_start must be > 0 (got 0)"),
-        (lambda: CLV_PAYBACK(300.0, 0.0), "#DIV/0! margin_per_period must be > 0 (got 0); it never pays back"),
+        (lambda: CLV_PAYBACK(0.0, 300.0), "#DIV/0! margin_per_period must be > 0 (got 0); it never pays back"),
         (lambda: CLV_CAC_RATIO(900.0, 0.0), "#DIV/0! acquisition_cost must be > 0 (got 0)"),
         (lambda: CLV_LIFESPAN(0.0), "#NUM! churn_rate must be > 0 and <= 1 (got 0)"),
         (

@@ -8,6 +8,7 @@ import pytest
 
 from clv_xl.udfs import (
     CLV_COHORT,
+    CLV_DEL,
     CLV_DERL,
     CLV_FIT_BGNBD,
     CLV_FIT_GG,
@@ -117,19 +118,19 @@ def test_palive_is_a_probability_and_one_without_repeat_purchases():
 def test_extreme_customers_get_finite_predictions():
     # 200 repeat purchases in 40 weeks, and a horizon of 20 years of weeks.
     assert np.isfinite(CLV_PURCHASES(CDNOW_BGNBD, 200.0, 39.0, 40.0, 1040.0))
-    clv = CLV_PREDICT(CDNOW_BGNBD, CDNOW_GG, 200.0, 39.0, 40.0, 50.0, 520.0, 0.1, 0.3)
+    clv = CLV_PREDICT(CDNOW_BGNBD, CDNOW_GG, 200.0, 39.0, 40.0, 50.0, 520.0, 0.3, 0.1)
     assert np.isfinite(clv) and clv > 0
 
 
 def test_predicted_clv_with_no_discount_is_margin_x_spend_x_purchases():
     purchases = CLV_PURCHASES(CDNOW_BGNBD, 2.0, 30.43, 38.86, 52.0)
     spend = CLV_SPEND(CDNOW_GG, 2.0, 22.0)
-    clv = CLV_PREDICT(CDNOW_BGNBD, CDNOW_GG, 2.0, 30.43, 38.86, 22.0, 52.0, 0.0, 0.3)
+    clv = CLV_PREDICT(CDNOW_BGNBD, CDNOW_GG, 2.0, 30.43, 38.86, 22.0, 52.0, 0.3, 0.0)
     assert clv == pytest.approx(0.3 * spend * purchases, rel=1e-9)
 
 
 def test_predicted_clv_falls_as_the_discount_rate_rises():
-    values = [CLV_PREDICT(CDNOW_BGNBD, CDNOW_GG, 2.0, 30.43, 38.86, 22.0, 104.0, rate) for rate in (0, 0.05, 0.2)]
+    values = [CLV_PREDICT(CDNOW_BGNBD, CDNOW_GG, 2.0, 30.43, 38.86, 22.0, 104.0, 1.0, rate) for rate in (0, 0.05, 0.2)]
     assert values[0] > values[1] > values[2]
 
 
@@ -155,6 +156,26 @@ def test_derl_equals_the_brute_force_discounted_sum():
     brute = sum(survival(t) / (1 + d) ** (t - 1) for t in range(1, 4000))
     assert CLV_DERL([[gamma], [delta]], 0.0, d) == pytest.approx(brute, rel=1e-4)
     assert CLV_DERL([[gamma], [delta]], 0.0, d, 100.0) == pytest.approx(100 * brute, rel=1e-4)
+
+
+def test_del_includes_the_first_payment_and_derl_excludes_the_current_one():
+    gamma, delta, d = 0.704, 1.182, 0.1
+    survival = lambda t: np.exp(sum(np.log((delta + k - 1) / (gamma + delta + k - 1)) for k in range(1, t + 1)))
+    # A new subscriber: the payment at sign-up (period 0, undiscounted), then periods 1, 2, ... if active.
+    brute = sum(survival(t) / (1 + d) ** t for t in range(0, 4000))
+    params = [[gamma], [delta]]
+    assert CLV_DEL(params, d, 100.0) == pytest.approx(100 * brute, rel=1e-4)
+    assert CLV_DEL(params, d) == pytest.approx(1 + CLV_DERL(params, 0.0, d) / (1 + d), rel=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: CLV_DERL([[0.7], [1.2]], 0.0, 1.0),
+    lambda: CLV_DEL([[0.7], [1.2]], 1.5),
+    lambda: CLV_PREDICT(CDNOW_BGNBD, CDNOW_GG, 2.0, 30.43, 38.86, 22.0, 52.0, 0.3, 1.0),
+])
+def test_a_discount_rate_of_100_percent_or_more_is_refused_with_one_message(call):
+    message = call()
+    assert message.startswith("#NUM! ") and "discount_rate must be >= 0 and < 1, a fraction such as 10% or 0.1" in message
 
 
 def test_cohort_table_starts_each_cohort_at_100_percent():

@@ -39,6 +39,19 @@ def scalar(name: str, value) -> float:
     return float(array.reshape(-1)[0])
 
 
+def discount_rate(name: str, value) -> np.ndarray:
+    """A discount rate as a fraction: >= 0 and below 1 (100%).
+
+    The one check of every discount rate, per period or per year, so the same
+    "10%" is accepted or refused with the same message everywhere. The upper
+    bound catches the classic slip of typing 10 for 10%; no real cost of
+    capital reaches 100% per period.
+    """
+    rate = float_array(name, value)
+    require(name, rate, (rate >= 0) & (rate < 1), ">= 0 and < 1, a fraction such as 10% or 0.1")
+    return rate
+
+
 def broadcast(**arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """Broadcast the named arrays together or raise ``ShapeError`` naming them."""
     try:

@@ -30,7 +30,7 @@ import pandas as pd
 from clv_xl.errors import NumError
 from clv_xl.models import bgnbd as bgnbd_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
-from clv_xl.models._checks import broadcast, float_array, require, scalar
+from clv_xl.models._checks import broadcast, discount_rate, float_array, require, scalar
 from clv_xl.models._uncertainty import delta_method_interval
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
@@ -51,10 +51,9 @@ def step_discount_factors(
     """
     horizon = scalar("horizon", horizon)
     step = scalar("step", step)
-    rate = scalar("annual_discount_rate", annual_discount_rate)
+    rate = scalar("annual_discount_rate", discount_rate("annual_discount_rate", annual_discount_rate))
     require("step", np.asarray(step), step > 0, "> 0")
     require("horizon", np.asarray(horizon), horizon >= step, f">= step ({step:g})")
-    require("annual_discount_rate", np.asarray(rate), rate >= 0, ">= 0 (e.g. 0.1 for 10% a year)")
     n_steps = round(horizon / step)
     if abs(n_steps * step - horizon) > 1e-9 * horizon:
         raise NumError(f"horizon must be a whole number of steps of {step:g} (got {horizon:g})")
@@ -96,7 +95,9 @@ def customer_lifetime_value(
         Discounting step in ``time_unit``; ``horizon`` must be a whole number
         of steps (e.g. weeks with step 1, or months of 365.25/12/7 weeks).
     annual_discount_rate : float
-        Yearly rate >= 0, converted per step as described in the module docstring.
+        Yearly rate >= 0 and < 1 (the shared check of
+        :func:`clv_xl.models._checks.discount_rate`), converted per step as
+        described in the module docstring.
     margin : float
         Profit margin, 0 to 1, applied to the expected spend.
 

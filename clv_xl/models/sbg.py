@@ -24,6 +24,7 @@ from clv_xl.errors import FitError, NumError
 from clv_xl.models import _mle
 from clv_xl.models._params import ModelParams
 from clv_xl.models._uncertainty import delta_method_interval
+from clv_xl.models._checks import discount_rate as checked_discount_rate
 from clv_xl.models._checks import float_array, require, scalar
 
 PARAM_NAMES = ("gamma", "delta")
@@ -173,8 +174,7 @@ def _discounted_survival_sum(params: SBGParams, shift, discount_rate):
     number (c - a - b = gamma - 1 is then an integer), e.g. 2F1(1, 1.478;
     2.478; 0.998) < 0.
     """
-    d = float_array("discount_rate", discount_rate)
-    require("discount_rate", d, d >= 0, ">= 0")
+    d = checked_discount_rate("discount_rate", discount_rate)
     if params.gamma <= 1 and np.any(d == 0):
         raise NumError(
             f"discount_rate must be > 0 when gamma <= 1 (got 0 with gamma = {params.gamma:g}): "
@@ -192,21 +192,28 @@ def _discounted_survival_sum(params: SBGParams, shift, discount_rate):
 def _hyp2f1_one(b, gamma, d):
     """2F1(1, b; b + gamma; z), z = 1/(1+d) > 0, as the sum of its series.
 
-    Term k is z^k B(b+k, gamma)/B(b, gamma) <= z^k, so K terms leave a tail
-    below z^K/(1-z); K is chosen to make that < 1e-17 (K ~ 39/d). Terms are
-    computed in log space with ``betaln``; relative error ~1e-10.
+    Term k is z^k prod_{j<k} (b+j)/(b+gamma+j) <= z^k, so K terms leave a
+    tail below z^K/(1-z); K is chosen to make that < 1e-17 (K ~ 39/d). The
+    log of each term is a running sum of ln z + log1p(-gamma/(b+gamma+j)),
+    which keeps its digits for any size of gamma and b (a difference of two
+    ``betaln`` values loses them once gamma + b passes 1e8). Measured against
+    40-digit mpmath sums (tests/test_models_sbg.py): relative error below
+    1e-12 for gamma and delta from 0.5 to 1e12 and d from 1e-4 to 0.9.
     """
     log_z = -np.log1p(d)
-    terms_needed = (np.log(1e-17) + np.log(d / (1.0 + d))) / log_z
+    terms_needed = int(np.ceil((np.log(1e-17) + np.log(d / (1.0 + d))) / log_z))
     if terms_needed > MAX_SERIES_TERMS:
         raise NumError(
             f"discount_rate must be 0 or at least 1e-5 per period (got {d:g}): "
             "the discounted sum converges too slowly"
         )
-    total = 0.0
-    for start in range(0, int(np.ceil(terms_needed)), SERIES_BLOCK):
-        k = np.arange(start, min(start + SERIES_BLOCK, int(np.ceil(terms_needed))))
-        total += np.exp(k * log_z + betaln(b + k, gamma) - betaln(b, gamma)).sum()
+    total, log_term = 0.0, 0.0
+    for start in range(0, terms_needed, SERIES_BLOCK):
+        j = np.arange(start, min(start + SERIES_BLOCK, terms_needed))
+        log_steps = log_z + np.log1p(-gamma / (b + gamma + j))
+        log_terms = log_term + np.cumsum(log_steps) - log_steps
+        total += np.exp(log_terms).sum()
+        log_term = log_terms[-1] + log_steps[-1]
     return total
 
 
