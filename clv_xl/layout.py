@@ -134,7 +134,7 @@ COHORT_ANCHOR = "H3"
 PREDICTION_SHEET = "Prediction"
 AS_OF_CELL, PERIOD_CELL, HORIZON_CELL, DISCOUNT_YEAR_CELL, MARGIN_CELL = "B3", "B4", "B5", "B6", "B7"
 BGNBD_BLOCK = "D4:E8"
-GG_BLOCK = "G4:H7"
+GG_BLOCK = "N4:O7"  # label and estimate columns; the spilled block is wider (fit_block_size)
 RFM_ANCHOR_ROW = 20  # the CLV_RFM table's header row; customers from the next row
 PREDICTION_HEADERS = {
     "G": "P(alive)",
@@ -145,6 +145,15 @@ PREDICTION_HEADERS = {
 }
 PREDICTION_TIER_TITLE_ROW = 19
 FIT_CHECK_CELL = "B13"  # model-implied over actual repeat purchases to date
+
+
+def fit_block_size(parameters: int) -> tuple[int, int]:
+    """Rows and columns a CLV_FIT_* block spills for a model with ``parameters`` parameters.
+
+    One row per parameter and the log-likelihood row; columns label, estimate,
+    standard error, 95% low, 95% high, then one correlation per parameter.
+    """
+    return parameters + 1, 5 + parameters
 
 
 def transaction_range(column: str, transactions: int) -> str:
@@ -178,8 +187,8 @@ def prediction_formulas(transactions: int, customers: int) -> dict:
     return {
         f"A{RFM_ANCHOR_ROW}": (f"=CLV_RFM({ids},{dates},{amounts},{_absolute(AS_OF_CELL)},{period})",
                                customers + 1, 5),
-        BGNBD_BLOCK.split(":")[0]: (f"=CLV_FIT_BGNBD({frequency},{recency},{age})", 5, 2),
-        GG_BLOCK.split(":")[0]: (f"=CLV_FIT_GG({frequency},{monetary})", 4, 2),
+        BGNBD_BLOCK.split(":")[0]: (f"=CLV_FIT_BGNBD({frequency},{recency},{age})", *fit_block_size(4)),
+        GG_BLOCK.split(":")[0]: (f"=CLV_FIT_GG({frequency},{monetary})", *fit_block_size(3)),
         f"G{first}": (f"=CLV_PALIVE({bgnbd},{frequency},{recency},{age})", customers, 1),
         f"H{first}": (f"=CLV_PURCHASES({bgnbd},{frequency},{recency},{age},{horizon})", customers, 1),
         f"I{first}": (f"=CLV_SPEND({gg},{frequency},{monetary})", customers, 1),
@@ -207,3 +216,59 @@ def _absolute(reference: str) -> str:
         return reference
     return ":".join("$" + "".join(c for c in part if c.isalpha()) + "$" + "".join(c for c in part if c.isdigit())
                     for part in reference.split(":"))
+
+
+# --- Validation sheet -------------------------------------------------------------------------
+
+VALIDATION_SHEET = "Validation"
+CALIBRATION_END_CELL, OBSERVATION_END_CELL, VALIDATION_PERIOD_CELL = "B3", "B4", "B5"
+VALIDATION_HORIZON_CELL, VALIDATION_MARGIN_CELL, VALIDATION_DISCOUNT_CELL = "B6", "B7", "B8"
+VALIDATION_BGNBD_ANCHOR, VALIDATION_GG_ANCHOR = "D4", "D11"
+HOLDOUT_ANCHOR_ROW = 40  # the CLV_HOLDOUT table's header row; customers from the next row
+TRACKING_ANCHOR, FREQ_FIT_ANCHOR, CONDITIONAL_ANCHOR, SPEND_ANCHOR = "N3", "U3", "U17", "U30"
+INTERVAL_ANCHOR = "A27"
+MAX_COUNT = 7  # repeat-purchase counts 0..6 and 7+
+
+
+def _holdout_column(column: str, customers: int, absolute: bool = True) -> str:
+    first = HOLDOUT_ANCHOR_ROW + 1
+    last = first + max(customers, 1) - 1
+    return f"${column}${first}:${column}${last}" if absolute else f"{column}{first}:{column}{last}"
+
+
+def validation_formulas(transactions: int, customers: int, periods: int) -> dict:
+    """Spilled formulas of the Validation sheet: address -> (formula, rows, columns).
+
+    ``customers``: customers with a purchase on or before the calibration end
+    (the rows of the CLV_HOLDOUT table); ``periods``: rows of the tracking table.
+    """
+    ids, dates, amounts = (transaction_range(col, transactions) for col in "ABC")
+    calibration, observation, period, horizon, margin, discount = (_absolute(cell) for cell in (
+        CALIBRATION_END_CELL, OBSERVATION_END_CELL, VALIDATION_PERIOD_CELL, VALIDATION_HORIZON_CELL,
+        VALIDATION_MARGIN_CELL, VALIDATION_DISCOUNT_CELL))
+    frequency, recency, age, monetary, holdout, holdout_spend, length = (
+        _holdout_column(col, customers) for col in "BCDEFGH")
+    bgnbd_rows, bgnbd_cols = fit_block_size(4)
+    gg_rows, gg_cols = fit_block_size(3)
+    bgnbd = _block(VALIDATION_BGNBD_ANCHOR, bgnbd_rows, bgnbd_cols)
+    gg = _block(VALIDATION_GG_ANCHOR, gg_rows, gg_cols)
+    return {
+        f"A{HOLDOUT_ANCHOR_ROW}": (f"=CLV_HOLDOUT({ids},{dates},{amounts},{calibration},{observation},{period})",
+                                   customers + 1, 8),
+        VALIDATION_BGNBD_ANCHOR: (f"=CLV_FIT_BGNBD({frequency},{recency},{age})", bgnbd_rows, bgnbd_cols),
+        VALIDATION_GG_ANCHOR: (f"=CLV_FIT_GG({frequency},{monetary})", gg_rows, gg_cols),
+        TRACKING_ANCHOR: (f"=CLV_TRACKING({bgnbd},{ids},{dates},{observation},{period})", periods + 1, 6),
+        FREQ_FIT_ANCHOR: (f"=CLV_FREQ_FIT({bgnbd},{frequency},{age},{MAX_COUNT})", MAX_COUNT + 5, 3),
+        CONDITIONAL_ANCHOR: (f"=CLV_CONDITIONAL({bgnbd},{frequency},{recency},{age},{holdout},{length},"
+                             f"{MAX_COUNT})", MAX_COUNT + 3, 4),
+        SPEND_ANCHOR: (f"=CLV_CONDITIONAL_SPEND({gg},{frequency},{monetary},{holdout},{holdout_spend},"
+                       f"{MAX_COUNT})", MAX_COUNT + 3, 4),
+        INTERVAL_ANCHOR: (f"=CLV_PREDICT_INTERVAL({bgnbd},{gg},{frequency},{recency},{age},{monetary},"
+                          f"{horizon},{margin},{discount},{period},TRUE)", 2, 3),
+    }
+
+
+def _block(anchor: str, rows: int, cols: int) -> str:
+    """``$D$4:$L$8``: the absolute range of a ``rows`` x ``cols`` block at ``anchor`` (columns A-Z)."""
+    column, row = anchor[0], int(anchor[1:])
+    return _absolute(f"{column}{row}:{chr(ord(column) + cols - 1)}{row + rows - 1}")

@@ -21,7 +21,8 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 from . import TEMPLATE_NAME, examples, formula, layout, macros, recalc, sample_data, vba
 from .reference import function_reference
 from .report import check_formula
-from .udfs import FUNCTIONS
+from .models import diagnostics
+from .udfs import FIT_BLOCK_HEADER, FUNCTIONS
 
 MACROS = {
     "RefreshCustomers": "import clv_xl.macros; clv_xl.macros.refresh()",
@@ -33,7 +34,8 @@ BUTTONS = {"RefreshCustomers": "Refresh customers", "LoadTransactions": "Load CS
 # Only keys we mean: an empty value would override the user's own xlwings settings.
 CONF_SETTINGS = {"UDF Modules": "clv_xl.udfs"}
 SHEETS = ("Start", "Examples", layout.CUSTOMERS_SHEET, "Methods", "Churn",
-          layout.TRANSACTIONS_SHEET, layout.PREDICTION_SHEET, "Subscription", "Reference")
+          layout.TRANSACTIONS_SHEET, layout.PREDICTION_SHEET, layout.VALIDATION_SHEET, "Subscription",
+          "Reference")
 
 #: calcId of Excel 2019 and Microsoft 365: a file saved by the current calculation engine.
 CURRENT_EXCEL_CALC_ID = 191029
@@ -152,6 +154,7 @@ def write_start(writer):
         "your own rows over columns A:G and press Refresh customers), Methods (one customer by "
         "every method), Churn (churn from customer counts and a what-if grid), Transactions and "
         "Prediction (predicted CLV from an order list with the BG/NBD and Gamma-Gamma models), "
+        "Validation (does the model fit? holdout tests, charts, standard errors and intervals), "
         "Subscription (retention projected with the shifted-beta-geometric model), Reference "
         "(every function and argument).",
     ])
@@ -328,9 +331,6 @@ def write_methods(writer):
         writer.write(f"A{row}", label)
         writer.write(f"B{row}", text, "money")
         writer.write(f"C{row}", note, "note")
-
-
-def write_churn(writer, counts):
     writer.write("A24", "Why the numbers differ", "heading")
     writer.lines("A25", [
         "Discounted average lifetime vs revenue method: CLV_AVG discounts the average lifespan "
@@ -343,6 +343,9 @@ def write_churn(writer, counts):
         "Subscriptions (Subscription sheet): CLV_DEL is a new subscriber's value including the first "
         "payment; CLV_DERL is the value of the payments after the current one, which it excludes.",
     ], "note")
+
+
+def write_churn(writer, counts):
     writer.columns("A", "A", 26)
     writer.columns("B", "H", 13)
     writer.write("A1", "Churn, retention and lifespan from customer counts", "title")
@@ -429,11 +432,12 @@ def write_prediction(writer, book, transactions):
     for row, (label, value, style) in enumerate(settings, start=3):
         writer.write(f"A{row}", label)
         writer.write(f"B{row}", value, style)
-    writer.write("D3", "BG/NBD fit", "heading")
-    writer.write("G3", "Gamma-Gamma fit", "heading")
+    _write_fit_header(writer, "D3", "BG/NBD fit", formula.BGNBD_PARAMETERS)
+    _write_fit_header(writer, "N3", "Gamma-Gamma fit", formula.GG_PARAMETERS)
     customers = macros.observed_customers(transactions, settings[0][1])
+    fit_anchors = {layout.BGNBD_BLOCK.split(":")[0], layout.GG_BLOCK.split(":")[0]}
     for address, (text, rows, cols) in layout.prediction_formulas(len(transactions), customers).items():
-        writer.spill(address, text, rows, cols, style="decimal" if cols == 2 or rows == 1 else None)
+        writer.spill(address, text, rows, cols, style="decimal" if address in fit_anchors or rows == 1 else None)
     _write_prediction_checks(writer)
     writer.row(f"G{layout.RFM_ANCHOR_ROW}", list(layout.PREDICTION_HEADERS.values()), "output_header")
     writer.write(f"M{layout.PREDICTION_TIER_TITLE_ROW}", "Summary by tier", "heading")
@@ -441,7 +445,7 @@ def write_prediction(writer, book, transactions):
         writer.write(address, content, _summary_style(address, content))
     first = layout.PREDICTION_TIER_TITLE_ROW + 2
     _insert_column_chart(book, sheet, layout.PREDICTION_SHEET, (first - 1, first + 1), 12, 15,
-                         "Average predicted CLV by tier", "S3")
+                         "Average predicted CLV by tier", "S10")
 
 
 def _write_prediction_checks(writer):
@@ -460,6 +464,129 @@ def _write_prediction_checks(writer):
     writer.write("A13", "BG/NBD fit: expected / actual repeat purchases to date (within 5%)", "text")
     writer.write("C13", 1, "decimal")
     writer.write("D13", check_formula("B13", "C13", 0.05), "check")
+
+
+def _write_fit_header(writer, anchor, title, labels):
+    """The heading of a CLV_FIT_* block at ``anchor`` and its column names to the right of it."""
+    writer.write(anchor, title, "heading")
+    row, col = xl_cell_to_rowcol(anchor)
+    names = FIT_BLOCK_HEADER[1:] + [f"corr. {label}" for label in labels]
+    writer.row(xl_rowcol_to_cell(row, col + 1), names, "output_header")
+
+
+VALIDATION_CALIBRATION_END = dt.datetime(2025, 8, 31)
+VALIDATION_OBSERVATION_END = dt.datetime(2025, 12, 31)
+
+
+def write_validation(writer, book, transactions):
+    """Holdout validation of the Prediction sheet's models on the sample transactions.
+
+    Calibration Jan-Aug 2025, holdout Sep-Dec: the split (CLV_HOLDOUT), the fits
+    with standard errors, tracking, fit histogram and conditional expectations
+    (tables and charts), the value with its 95% interval, and one check row
+    per diagnostic with its threshold.
+    """
+    writer.columns("A", "A", 44)
+    writer.columns("B", "C", 12)
+    writer.columns("D", "D", 14)
+    writer.columns("E", "E", 40)
+    writer.columns("F", "L", 10)
+    writer.columns("N", "X", 11)
+    writer.write("A1", "Can I trust the model? Holdout validation (BG/NBD + Gamma-Gamma)", "title")
+    writer.write("A2", "Fitted on the calibration months only, then compared with what the customers did in "
+                       "the holdout months they were not fitted on (Fader, Hardie & Lee 2005).", "hint")
+    settings = [("Calibration end", VALIDATION_CALIBRATION_END, "input_date"),
+                ("Observation end (end of holdout)", VALIDATION_OBSERVATION_END, "input_date"),
+                ("Time unit (D, W, M, Y)", "W", "input_text"),
+                ("Horizon for the value (periods)", 52, "input"),
+                ("Margin", 0.30, "input_percent"),
+                ("Discount rate per year", 0.10, "input_percent")]
+    for row, (label, value, style) in enumerate(settings, start=3):
+        writer.write(f"A{row}", label)
+        writer.write(f"B{row}", value, style)
+    _write_fit_header(writer, "D3", "BG/NBD fit (calibration)", formula.BGNBD_PARAMETERS)
+    _write_fit_header(writer, "D10", "Gamma-Gamma fit (calibration)", formula.GG_PARAMETERS)
+    customers = macros.observed_customers(transactions, VALIDATION_CALIBRATION_END)
+    # the sample's own process gives the tracking table's length (the number of periods)
+    tracking = diagnostics.tracking(formula.BGNBDParams(**sample_data.SAMPLE_BGNBD), transactions["customer_id"],
+                                    transactions["date"], end=VALIDATION_OBSERVATION_END)
+    for address, (text, rows, cols) in layout.validation_formulas(len(transactions), customers,
+                                                                  len(tracking)).items():
+        writer.spill(address, text, rows, cols, style="decimal")
+    writer.write(f"A{layout.HOLDOUT_ANCHOR_ROW - 1}", "The split: calibration summary and holdout purchases per "
+                                                     "customer (CLV_HOLDOUT)", "heading")
+    writer.write(f"A{int(layout.INTERVAL_ANCHOR[1:]) - 1}", "Value of these customers over the horizon, with "
+                                                           "its 95% interval (CLV_PREDICT_INTERVAL)", "heading")
+    _write_validation_checks(writer, customers, len(tracking))
+    _insert_validation_charts(book, writer.sheet, len(tracking))
+
+
+def _write_validation_checks(writer, customers, periods):
+    """One check row per diagnostic; the title states the threshold, column E the verdict."""
+    writer.write("A16", "Checks: does the model fit the holdout?", "heading")
+    writer.row("A17", ["Check (threshold)", "Result", "Stated", "OK?", "Verdict"], "header")
+    tracking_last = 3 + periods
+    conditional_all = int(layout.CONDITIONAL_ANCHOR[1:]) + layout.MAX_COUNT + 2
+    spend_all = int(layout.SPEND_ANCHOR[1:]) + layout.MAX_COUNT + 2
+    p_value_row = int(layout.FREQ_FIT_ANCHOR[1:]) + layout.MAX_COUNT + 4
+    checks = [
+        ("Tracking: expected / actual cumulative repeat purchases at the end of the holdout (within 10%)",
+         f"=S{tracking_last}/R{tracking_last}", 1, 0.1, "the model tracks the purchases of the base",
+         "the model drifts away from the purchases of the base"),
+        ("Fit histogram: chi-square p-value above 5% (|p - 1| < 0.95)", f"=V{p_value_row}", 1, 0.95,
+         "the spread of repeat purchases fits", "the spread of repeat purchases does not fit"),
+        ("Conditional expectations: predicted / actual holdout purchases per customer (within 10%)",
+         f"=X{conditional_all}/W{conditional_all}", 1, 0.1, "holdout purchases are predicted well",
+         "holdout purchases are mispredicted: look at the groups"),
+        ("Spend: expected / actual mean holdout spend per purchase (within 10%)",
+         f"=X{spend_all}/W{spend_all}", 1, 0.1, "spend per purchase is predicted well",
+         "spend per purchase is mispredicted"),
+        ("sBG (Subscription sheet): largest gap, fitted vs actual survival of the regular cohort in the "
+         "projected years 8-12 (under 2 points)", "=MAX(ABS(Subscription!E13:E17-Subscription!D13:D17))",
+         0, 0.02, "the retention projection holds", "the retention projection misses"),
+    ]
+    for row, (title, result, stated, tolerance, good, bad) in enumerate(checks, start=18):
+        writer.write(f"A{row}", title, "text")
+        writer.write(f"B{row}", result, "decimal")
+        writer.write(f"C{row}", stated, "decimal")
+        writer.write(f"D{row}", check_formula(f"B{row}", f"C{row}", tolerance), "check")
+        writer.write(f"E{row}", f'=IF(D{row}="OK","Fits: {good}","Does not fit: {bad}")', "text")
+    writer.write("A24", f"{customers:,} customers first bought by the calibration end; the fit blocks give each "
+                        "parameter's standard error (observed information) and 95% interval.", "hint")
+
+
+def _insert_validation_charts(book, sheet, periods):
+    """Tracking (per period and cumulative), fit histogram and conditional expectations."""
+    name = layout.VALIDATION_SHEET
+    first, last = 3, 2 + periods  # 0-based rows of the tracking table's data
+    line_charts = [
+        ("Repeat purchases per week: actual vs model", (first, last), 13, ((15, "Actual"), (16, "Model")), "Z3"),
+        ("Cumulative repeat purchases: actual vs model", (first, last), 13, ((17, "Actual"), (18, "Model")),
+         "Z20"),
+    ]
+    for title, (top, bottom), category, series, anchor in line_charts:
+        chart = book.add_chart({"type": "line"})
+        for col, label in series:
+            chart.add_series({"name": label, "categories": [name, top, category, bottom, category],
+                              "values": [name, top, col, bottom, col],
+                              "line": {"dash_type": "dash" if label == "Model" else "solid"}})
+        chart.set_title({"name": title})
+        chart.set_x_axis({"name": "Week"})
+        sheet.insert_chart(anchor, chart)
+    column_charts = [
+        ("Customers by repeat purchases (calibration)", 3, layout.MAX_COUNT + 1, (21, 22), "AH3"),
+        ("Mean holdout purchases by calibration repeat purchases", 17, layout.MAX_COUNT + 1, (22, 23), "AH20"),
+        ("Mean holdout spend by calibration repeat purchases", 30, layout.MAX_COUNT + 1, (22, 23), "AH37"),
+    ]
+    for title, first_data_row, buckets, (actual_col, model_col), anchor in column_charts:
+        chart = book.add_chart({"type": "column"})
+        for col, label, color in ((actual_col, "Actual", "#4472C4"), (model_col, "Model", "#ED7D31")):
+            chart.add_series({"name": label,
+                              "categories": [name, first_data_row, 20, first_data_row + buckets - 1, 20],
+                              "values": [name, first_data_row, col, first_data_row + buckets - 1, col],
+                              "fill": {"color": color}})
+        chart.set_title({"name": title})
+        sheet.insert_chart(anchor, chart)
 
 
 def write_subscription(writer, book):
@@ -483,10 +610,11 @@ def write_subscription(writer, book):
         writer.write(f"D{row}", f"=B{row}/$B${first}", "percent")
         writer.write(f"F{row}", f"=C{row}/$C${first}", "percent")
     calibration_last = first + sample_data.SBG_CALIBRATION_YEARS - 1
-    writer.write("L4", "Regular fit (years 0-7)", "heading")
-    writer.write("L9", "High end fit (years 0-7)", "heading")
+    _write_fit_header(writer, "L4", "Regular fit (years 0-7)", formula.SBG_PARAMETERS)
+    _write_fit_header(writer, "L9", "High end fit (years 0-7)", formula.SBG_PARAMETERS)
     for column, anchor in (("B", "L5"), ("C", "L10")):
-        writer.spill(anchor, f"=CLV_FIT_SBG({column}{first}:{column}{calibration_last})", 3, 2, "decimal")
+        writer.spill(anchor, f"=CLV_FIT_SBG({column}{first}:{column}{calibration_last})",
+                     *layout.fit_block_size(len(formula.SBG_PARAMETERS)), "decimal")
     regular, high_end = "$L$5:$M$7", "$L$10:$M$12"
     writer.spill(f"E{first}", f"=CLV_SBG_SURVIVAL({regular},A{first}:A{last})", years, style="percent")
     writer.spill(f"G{first}", f"=CLV_SBG_SURVIVAL({high_end},A{first}:A{last})", years, style="percent")
@@ -550,7 +678,7 @@ def _insert_survival_chart(book, sheet, first, last):
     chart.set_title({"name": "Survival: actual vs sBG fitted"})
     chart.set_x_axis({"name": "Year"})
     chart.set_y_axis({"name": "Share still active", "num_format": "0%"})
-    sheet.insert_chart("O4", chart)
+    sheet.insert_chart("L14", chart)
 
 
 def write_reference(writer):
@@ -595,6 +723,7 @@ def write_workbook(path):
     transactions = sample_data.sample_transactions()
     write_transactions(writers[layout.TRANSACTIONS_SHEET], transactions)
     write_prediction(writers[layout.PREDICTION_SHEET], book, transactions)
+    write_validation(writers[layout.VALIDATION_SHEET], book, transactions)
     write_subscription(writers["Subscription"], book)
     write_reference(writers["Reference"])
     vba.write_conf_sheet(book, CONF_SETTINGS)
