@@ -108,6 +108,7 @@ def CLV_AVG(
     lifespan_periods,
     margin=1.0,
     discount_rate=0.0,
+    acquisition_cost=0.0,
 ):
     """Customer lifetime value: average purchase x purchases per period x lifespan.
 
@@ -118,7 +119,6 @@ def CLV_AVG(
     averages the discounted lifespans, whenever the discount rate is above 0.
     =CLV_AVG(50, 6, 3, 30%, 10%) gives 246.20.
 
-    acquisition_cost=0.0,
     Example: =CLV_AVG(50, 6, 3) gives 900.
 
     Parameters
@@ -131,12 +131,12 @@ def CLV_AVG(
         Customer lifespan in the same periods, e.g. 3.
     margin
         Optional gross margin as a fraction, e.g. 30% (default 100%: revenue CLV).
+    discount_rate
+        Optional discount rate per period (same period as the lifespan), >= 0 and < 100%, e.g. 10% (default 0).
     acquisition_cost
         Optional cost to win the customer, subtracted (default 0).
     """
     return evaluate(formula.clv_average, locals())
-    discount_rate
-        Optional discount rate per period (same period as the lifespan), >= 0 and < 100%, e.g. 10% (default 0).
 
 
 @excel_function
@@ -271,14 +271,14 @@ def CLV_PAYBACK(margin_per_period, acquisition_cost):
     ----------
     margin_per_period
         Gross margin the customer brings per period, in money, > 0.
+    acquisition_cost
+        Customer acquisition cost (CAC).
     """
     return evaluate(formula.cac_payback, locals())
 
 
 # --- segmentation -----------------------------------------------------------
 
-    acquisition_cost
-        Customer acquisition cost (CAC).
 
 @excel_function
 def CLV_SEGMENT(values, tiers=3, labels=None):
@@ -610,6 +610,7 @@ def CLV_PREDICT(
     monetary,
     horizon,
     margin=1.0,
+    annual_discount_rate=0.0,
     period="W",
 ):
     """Predicted CLV of each customer: expected margin from future purchases over a horizon.
@@ -622,7 +623,6 @@ def CLV_PREDICT(
 
     Parameters
     ----------
-    annual_discount_rate=0.0,
     bgnbd_params
         BG/NBD parameters: the block CLV_FIT_BGNBD returns, or r, alpha, a, b.
     gg_params
@@ -639,6 +639,8 @@ def CLV_PREDICT(
         Whole periods ahead, e.g. 52 weeks.
     margin
         Optional profit margin as a fraction, e.g. 30% (default 100%).
+    annual_discount_rate
+        Optional discount rate per YEAR, >= 0 and < 100%, e.g. 10% (default 0); converted to the period.
     period
         Optional time unit of recency, T and horizon: "D", "W" (default), "M" or "Y".
     """
@@ -651,8 +653,6 @@ def CLV_PREDICT(
 
 
 def _period(value, default="W"):
-    annual_discount_rate
-        Optional discount rate per YEAR, >= 0 and < 100%, e.g. 10% (default 0); converted to the period.
     """A time-unit letter from a single cell (``default`` when blank)."""
     cell = single_cell("period", value)
     return default if cell is None else str(cell).strip().upper()
@@ -726,18 +726,6 @@ def CLV_SBG_RETENTION(params, periods):
 
 
 @excel_function
-def CLV_DERL(params, renewals, discount_rate=0.0, value_per_period=1.0):
-    """Expected future value of a subscriber who has renewed n times (DERL, sBG).
-
-    Discounted expected residual lifetime (Fader & Hardie 2010): payments at
-    the start of each future period while still subscribed, the next one
-    (if they renew) undiscounted. It excludes the current period's payment,
-    already made; CLV_DEL is the value at sign-up including the first payment.
-
-    Example: =CLV_DERL(E2:F4, 0, 10%, 100) gives the future value of a subscriber in their first period, excluding that period's payment.
-
-    Parameters
-@excel_function
 def CLV_DEL(params, discount_rate=0.0, value_per_period=1.0):
     """Expected value of a new subscriber, first payment included (DEL, sBG).
 
@@ -764,6 +752,18 @@ def CLV_DEL(params, discount_rate=0.0, value_per_period=1.0):
     )
 
 
+@excel_function
+def CLV_DERL(params, renewals, discount_rate=0.0, value_per_period=1.0):
+    """Expected future value of a subscriber who has renewed n times (DERL, sBG).
+
+    Discounted expected residual lifetime (Fader & Hardie 2010): payments at
+    the start of each future period while still subscribed, the next one
+    (if they renew) undiscounted. It excludes the current period's payment,
+    already made; CLV_DEL is the value at sign-up including the first payment.
+
+    Example: =CLV_DERL(E2:F4, 0, 10%, 100) gives the future value of a subscriber in their first period, excluding that period's payment.
+
+    Parameters
     ----------
     params
         sBG parameters: the block CLV_FIT_SBG returns, or gamma, delta.
