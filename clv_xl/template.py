@@ -429,9 +429,7 @@ def write_prediction(writer, book, transactions):
                 ("Horizon (periods)", 52, "input"),
                 ("Discount rate per year", 0.10, "input_percent"),
                 ("Margin", 0.30, "input_percent")]
-    for row, (label, value, style) in enumerate(settings, start=3):
-        writer.write(f"A{row}", label)
-        writer.write(f"B{row}", value, style)
+    _write_settings(writer, settings)
     _write_fit_header(writer, "D3", "BG/NBD fit", formula.BGNBD_PARAMETERS)
     _write_fit_header(writer, "N3", "Gamma-Gamma fit", formula.GG_PARAMETERS)
     customers = macros.observed_customers(transactions, settings[0][1])
@@ -464,6 +462,13 @@ def _write_prediction_checks(writer):
     writer.write("A13", "BG/NBD fit: expected / actual repeat purchases to date (within 5%)", "text")
     writer.write("C13", 1, "decimal")
     writer.write("D13", check_formula("B13", "C13", 0.05), "check")
+
+
+def _write_settings(writer, settings, first_row=3):
+    """(label, value, style) rows: labels in column A, input cells in column B."""
+    for row, (label, value, style) in enumerate(settings, start=first_row):
+        writer.write(f"A{row}", label)
+        writer.write(f"B{row}", value, style)
 
 
 def _write_fit_header(writer, anchor, title, labels):
@@ -501,9 +506,7 @@ def write_validation(writer, book, transactions):
                 ("Horizon for the value (periods)", 52, "input"),
                 ("Margin", 0.30, "input_percent"),
                 ("Discount rate per year", 0.10, "input_percent")]
-    for row, (label, value, style) in enumerate(settings, start=3):
-        writer.write(f"A{row}", label)
-        writer.write(f"B{row}", value, style)
+    _write_settings(writer, settings)
     _write_fit_header(writer, "D3", "BG/NBD fit (calibration)", formula.BGNBD_PARAMETERS)
     _write_fit_header(writer, "D10", "Gamma-Gamma fit (calibration)", formula.GG_PARAMETERS)
     customers = macros.observed_customers(transactions, VALIDATION_CALIBRATION_END)
