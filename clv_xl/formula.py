@@ -403,14 +403,38 @@ def tier_index(values, tiers=3):
     tiers : int or array
         Either a whole number ``n`` from 2 to 10: values are ranked and cut into
         ``n`` tiers of (near) equal size, highest first, equal values always in
-        the same tier. Or an array of strictly ascending thresholds: a value
-        >= the highest threshold is in the top tier, one below the lowest in
-        the bottom tier (``len(thresholds) + 1`` tiers).
+        the same tier (the rule is in the Notes). Or an array of strictly
+        ascending thresholds: a value >= the highest threshold is in the top
+        tier, one below the lowest in the bottom tier (``len(thresholds) + 1``
+        tiers).
 
     Returns
     -------
     ndarray of int
         Tier numbers, same shape as ``values``.
+
+    Notes
+    -----
+    Tiers by rank. The values are sorted once, highest first; equal values
+    form a block that is never split. A tier's fair share is the number of
+    values over ``n``.
+
+    * No block above the share: each block goes to the tier that holds its
+      middle rank, ``floor(n * (values above it + size / 2) / count)``. Without
+      ties the tiers differ by at most one value (pandas ``qcut`` on the ranks
+      when ``n`` divides the count).
+    * A block above the share (e.g. many customers with CLV 0) gets a tier of
+      its own; the other tiers go to the values above and below it, as many
+      to each side as keeps the largest tier smallest, and each side is cut by
+      the same rule. 600 zeros and 400 positive values in 4 tiers: 133, 134
+      and 133 positive values, then the 600 zeros.
+    * Fewer distinct values than tiers: one tier per value, spread from the
+      top tier to the bottom one (``{100; 1; 1; 1; 1; 1}`` in 3 tiers is
+      High, then five Low); a single value is in the top tier.
+
+    So a lower value is never in a higher tier than a higher value; with at
+    least ``n`` distinct values every tier is used, the highest value is in
+    the top tier and the lowest in the bottom tier.
     """
     values = np.asarray(values, dtype=float)
     if np.ndim(tiers) == 0:
@@ -449,13 +473,44 @@ def _thresholds(tiers):
 
 
 def _rank_tiers(values, count):
-    """Cut ranked values into ``count`` near-equal tiers; ties share a tier."""
-    valid = values[~np.isnan(values)]
-    ordered = np.sort(valid)[::-1]
-    # Number of valid values strictly greater than each value ("min" rank, descending).
-    higher = len(ordered) - np.searchsorted(ordered[::-1], values, side="right")
-    size = max(len(ordered), 1)
-    return np.minimum(higher * count // size, count - 1)
+    """Cut ranked values into ``count`` near-equal tiers, ties kept together (rule: :func:`tier_index`)."""
+    flat = values.reshape(-1)
+    valid = np.flatnonzero(~np.isnan(flat))
+    order = valid[np.argsort(-flat[valid], kind="stable")]  # the one sort, highest first
+    ordered = flat[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(ordered)])
+    index = np.zeros(flat.shape, dtype=int)
+    if len(sizes) < count:
+        block_tiers = (2 * np.arange(len(sizes)) * (count - 1) + len(sizes) - 1) // max(2 * (len(sizes) - 1), 1)
+    else:
+        block_tiers = _block_tiers(sizes, count)
+    index[order] = np.repeat(block_tiers, sizes)
+    return index.reshape(values.shape)
+
+
+def _block_tiers(sizes, count):
+    """Tier (0 = top) of each block of equal values, blocks highest first; needs ``len(sizes) >= count``."""
+    total = sizes.sum()
+    biggest = int(np.argmax(sizes))
+    if count == 1:
+        return np.zeros(len(sizes), dtype=int)
+    if sizes[biggest] * count <= total:
+        middles = np.cumsum(sizes) - sizes / 2
+        return np.minimum((middles * count / total).astype(int), count - 1)
+    above, own, below = sizes[:biggest], sizes[biggest], sizes[biggest + 1:]
+    spare = count - 1
+
+    def largest_tier(upper):  # mean size of the fullest tier when ``upper`` tiers go above
+        lower = spare - upper
+        merged = own + (above.sum() if upper == 0 else 0) + (below.sum() if lower == 0 else 0)
+        return max(merged, above.sum() / max(upper, 1), below.sum() / max(lower, 1))
+
+    upper = min(range(max(0, spare - len(below)), min(len(above), spare) + 1), key=largest_tier)
+    lower = spare - upper
+    top = _block_tiers(above, upper) if upper else np.full(len(above), upper)
+    bottom = upper + 1 + _block_tiers(below, lower) if lower else np.full(len(below), upper)
+    return np.concatenate([top, [upper], bottom])
 
 
 def _threshold_tiers(values, thresholds):

@@ -5,6 +5,7 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -174,6 +175,52 @@ def test_equal_size_tiers_differ_by_at_most_one_customer(values, count):
     sizes = np.bincount(formula.tier_index(np.array(values), count), minlength=count)
     if len(values) >= count:
         assert sizes.max() - sizes.min() <= 1
+
+
+tied_values = st.lists(st.integers(0, 6), min_size=1, max_size=300).map(lambda v: np.array(v, dtype=float))
+
+
+@given(tied_values | st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=60).map(np.array), st.integers(2, 10))
+def test_tiers_follow_the_values_and_use_every_tier_the_ties_allow(values, count):
+    tiers = formula.tier_index(values, count)
+    order = np.argsort(-values, kind="stable")
+    assert (np.diff(tiers[order]) >= 0).all()  # a lower value is never in a higher tier
+    assert all(len(set(tiers[values == value])) == 1 for value in np.unique(values))
+    assert tiers[values == values.max()][0] == 0
+    if len(np.unique(values)) >= count:
+        assert set(tiers) == set(range(count))
+        assert tiers[values == values.min()][0] == count - 1
+    elif len(np.unique(values)) > 1:
+        assert tiers[values == values.min()][0] == count - 1
+
+
+@given(tied_values, st.integers(2, 10))
+def test_no_tier_exceeds_a_fair_share_by_more_than_the_largest_tie_block(values, count):
+    sizes = np.bincount(formula.tier_index(values, count), minlength=count)
+    largest_block = np.unique(values, return_counts=True)[1].max()
+    assert sizes.max() <= max(len(values) / count, 1) + largest_block
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=200, unique=True), st.integers(2, 10))
+def test_tie_free_tiers_are_pandas_qcut_on_the_ranks(values, count):
+    values = np.array(values[: len(values) // count * count])
+    if len(values) == 0:
+        return
+    ranks = pd.Series(-values).rank(method="first")
+    expected = pd.qcut(ranks, count, labels=False).to_numpy()
+    assert (formula.tier_index(values, count) == expected).all()
+
+
+def test_a_tie_block_goes_to_one_tier_by_the_documented_rule():
+    # Five equal values below one high value: High, then five Low (not six High).
+    assert list(formula.segment(np.array([100.0, 1, 1, 1, 1, 1]), 3)) == ["High"] + ["Low"] * 5
+    # 600 churned customers at 0 and 400 positive values in 4 tiers: the zeros get the bottom
+    # tier, the positive values share the other three.
+    values = np.r_[np.zeros(600), np.arange(1.0, 401.0)]
+    tiers = formula.tier_index(values, 4)
+    assert list(np.bincount(tiers)) == [133, 134, 133, 600] and set(tiers[:600]) == {3}
+    # Fewer customers than tiers: the lowest is still in the lowest tier.
+    assert list(formula.segment(np.array([3.0, 1.0]), 3)) == ["High", "Low"]
 
 
 @given(
