@@ -11,9 +11,13 @@ so the headless recalculation and the tests use it exactly as Excel does.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import inspect
+import itertools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -60,21 +64,83 @@ def _show(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def numeric_grid(name, value):
-    """Coerce one argument to ``(floats, messages)``, two 2-D arrays.
+#: Cell types read as numbers without a per-cell look (``bool`` is not one of them).
+PLAIN_NUMBER_TYPES = frozenset({float, int, np.float64, np.int64})
+#: Cell types read as dates in one vectorised step (xlwings hands date cells over as ``datetime``).
+PLAIN_DATE_TYPES = frozenset({dt.datetime, dt.date})
+UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+NOT_FINITE_RESULT = "#NUM! the result is not a finite number"
 
-    ``messages`` holds ``None`` where the cell is a usable number, ``BLANK``
-    where it is blank and a ``#VALUE!``/``#NUM!`` text where it is not a number.
+
+class Cells(NamedTuple):
+    """What Excel handed over for one argument, flattened row by row."""
+
+    values: list  # the cells, row by row
+    shape: tuple  # (rows, columns)
+    types: frozenset  # the Python types of the cells
+
+
+def flat_cells(value) -> Cells:
+    """The cells of a single value, a 1-D list (a column) or a 2-D list, row by row.
+
+    One pass of C-level list operations; a 1,000,000-row column costs tens of
+    milliseconds, never a Python step per cell.
+
+    Raises
+    ------
+    ShapeError
+        If the rows have different lengths, the range is empty or a cell is itself a list.
     """
-    grid = to_grid(value)
-    messages = np.empty(grid.shape, dtype=object)
-    if {type(cell) for cell in grid.flat} <= {float, int}:  # the common case: all numbers
-        floats = grid.astype(float)
-        if np.isfinite(floats).all():
-            return floats, messages
-    floats = np.empty(grid.shape)
-    for index, cell in np.ndenumerate(grid):
-        floats[index], messages[index] = _number_or_message(name, cell)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        return Cells([value], (1, 1), frozenset({type(value)}))
+    row_types = set(map(type, value))
+    if row_types <= {list, tuple}:
+        widths = set(map(len, value))
+        if len(widths) != 1 or 0 in widths:
+            raise ShapeError("ranges must be rectangular")
+        values, shape = list(itertools.chain.from_iterable(value)), (len(value), widths.pop())
+    else:
+        values, shape = list(value), (len(value), 1)
+    types = frozenset(map(type, values))
+    if not values or types & {list, tuple, np.ndarray}:
+        raise ShapeError("ranges must be rectangular")
+    return Cells(values, shape, types)
+
+
+class Numbers(NamedTuple):
+    """One argument as numbers, with a message for each cell that is not one."""
+
+    floats: np.ndarray  # 2-D; NaN where a cell is no usable number
+    messages: dict  # flat index (row by row) -> BLANK or "#CODE! text" for the cells that are not numbers
+
+
+def numeric_grid(name, value) -> Numbers:
+    """Coerce one argument to :class:`Numbers`.
+
+    An all-number range becomes an array in one step; only the cells that are
+    not plain finite numbers (blanks, text, booleans, dates, NaN) are looked at
+    one by one, and each gets ``BLANK`` or a ``#VALUE!``/``#NUM!`` text.
+    """
+    cells = flat_cells(value)
+    floats, messages = _floats_and_messages(name, cells)
+    return Numbers(floats.reshape(cells.shape), messages)
+
+
+def _floats_and_messages(name, cells: Cells) -> tuple[np.ndarray, dict]:
+    """Flat floats of ``cells`` and the messages of the cells that are not usable numbers."""
+    if cells.types <= PLAIN_NUMBER_TYPES:
+        floats = np.array(cells.values, dtype=float)
+    else:
+        plain = _of_types(cells.values, PLAIN_NUMBER_TYPES)
+        floats = np.full(len(cells.values), np.nan)
+        floats[plain] = np.array(cells.values, dtype=object)[plain].astype(float)
+    messages = {}
+    for index in np.flatnonzero(~np.isfinite(floats)).tolist():
+        floats[index], message = _number_or_message(name, cells.values[index])
+        if message is not None:
+            messages[index] = message
     return floats, messages
 
 
@@ -109,59 +175,111 @@ def evaluate(function, arguments: dict):
         A single value when every argument is a single cell, else a 2-D list
         of the broadcast shape holding numbers, ``""`` for blanks and a
         ``#CODE! message`` for each cell that cannot be computed.
+
+    Notes
+    -----
+    The usable cells are computed in one vectorised call; when the function
+    refuses some of them, :func:`_compute` finds those rows by halving, so one
+    bad cell costs about one extra call per halving, not a call per row.
     """
-    floats, messages = {}, {}
-    for name, value in arguments.items():
-        floats[name], messages[name] = numeric_grid(name, value)
-    as_range = any(grid.size > 1 for grid in floats.values())
-    shape = broadcast_shape(floats)
-    floats = {name: np.broadcast_to(grid, shape) for name, grid in floats.items()}
-    first_message = _first_message([np.broadcast_to(m, shape) for m in messages.values()])
-    ok = np.equal(first_message, None)
-    output = first_message.copy()
-    output[ok] = _compute(function, {name: grid[ok] for name, grid in floats.items()})
-    return from_grid(output, as_range)
+    grids = {name: numeric_grid(name, value) for name, value in arguments.items()}
+    shape = broadcast_shape({name: grid.floats for name, grid in grids.items()})
+    as_range = any(grid.floats.size > 1 for grid in grids.values())
+    messages = _first_messages(grids, shape)
+    columns = {name: np.broadcast_to(grid.floats, shape).reshape(-1) for name, grid in grids.items()}
+    if not messages:
+        values, failures = _compute(function, columns)
+        return from_grid(values.reshape(shape), as_range, failures)
+    rows = np.flatnonzero(_without(messages, int(np.prod(shape))))
+    values, failures = _compute(function, {name: column[rows] for name, column in columns.items()})
+    result = np.full(shape, np.nan)
+    result.reshape(-1)[rows] = values
+    messages.update({int(rows[position]): message for position, message in failures.items()})
+    return from_grid(result, as_range, messages)
 
 
-def _first_message(message_grids):
-    """Per cell, the first argument's blank or error message (``None`` if all fine)."""
-    result = np.full(message_grids[0].shape, None, dtype=object)
-    for grid in reversed(message_grids):
-        has_message = np.not_equal(grid, None)
-        result[has_message] = grid[has_message]
+def _without(messages: dict, size: int) -> np.ndarray:
+    """A flat mask of the cells that have no message."""
+    usable = np.ones(size, dtype=bool)
+    usable[np.fromiter(messages, dtype=np.intp, count=len(messages))] = False
+    return usable
+
+
+def _first_messages(grids: dict, shape: tuple) -> dict:
+    """Result flat index -> the first argument's blank or error message there."""
+    result = {}
+    for grid in reversed(list(grids.values())):  # earlier arguments overwrite later ones
+        if not grid.messages:
+            continue
+        where = np.full(grid.floats.shape, -1, dtype=np.intp)
+        where.reshape(-1)[np.fromiter(grid.messages, dtype=np.intp)] = np.arange(len(grid.messages))
+        spread = np.broadcast_to(where, shape).reshape(-1)
+        indices = np.flatnonzero(spread >= 0)
+        texts = list(grid.messages.values())
+        result.update(zip(indices.tolist(), (texts[code] for code in spread[indices].tolist())))
     return result
 
 
-def _compute(function, columns: dict):
-    """Evaluate on 1-D columns; if one element is bad, fall back to cell by cell."""
+def _compute(function, columns: dict) -> tuple[np.ndarray, dict]:
+    """Evaluate ``function`` on equal-length 1-D columns; rows it refuses get their message.
+
+    Returns
+    -------
+    values : ndarray
+        One float per row (NaN where a row has a message).
+    messages : dict
+        Row -> ``#CODE! text`` for the rows the function refuses or whose
+        result is not finite.
+
+    Notes
+    -----
+    One vectorised call when every row is fine. When the call raises a
+    :class:`CLVError`, the rows are cut in halves and each half is tried
+    again, down to the single rows that fail: k bad rows among n cost about
+    2 k log2(n) calls, and the good rows are still computed in large blocks.
+    """
+    length = len(next(iter(columns.values()))) if columns else 1
     try:
-        return _finite_or_message(np.atleast_1d(function(**columns)))
-    except CLVError:
-        return [_compute_one(function, {k: v[i] for k, v in columns.items()})
-                for i in range(_length(columns))]
-
-
-def _length(columns):
-    return len(next(iter(columns.values()))) if columns else 0
-
-
-def _compute_one(function, scalars):
-    try:
-        return _finite_or_message(np.atleast_1d(function(**scalars)))[0]
+        values = np.asarray(function(**columns), dtype=float).reshape(-1)
     except CLVError as error:
-        return error.cell_message()
+        if length == 1:
+            return np.full(1, np.nan), {0: error.cell_message()}
+        half = length // 2
+        head_values, head_messages = _compute(function, {name: c[:half] for name, c in columns.items()})
+        tail_values, tail_messages = _compute(function, {name: c[half:] for name, c in columns.items()})
+        head_messages.update({half + row: message for row, message in tail_messages.items()})
+        return np.concatenate([head_values, tail_values]), head_messages
+    values = np.broadcast_to(values, (length,))
+    return values, dict.fromkeys(np.flatnonzero(~np.isfinite(values)).tolist(), NOT_FINITE_RESULT)
 
 
-def _finite_or_message(values):
-    output = np.asarray(values, dtype=object)
-    finite = np.isfinite(np.asarray(values, dtype=float))
-    output[~finite] = "#NUM! the result is not a finite number"
-    return output
+@contextlib.contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector while building large result lists.
+
+    A 1,000,000-row result is 1,000,000 new lists; with the collector running
+    each allocation burst triggers a collection that walks all of them (0.47 s
+    instead of 0.07 s). The lists hold no cycles, so nothing is lost.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def from_grid(grid: np.ndarray, as_range: bool):
-    """A 2-D list (``as_range``) or the single value, in plain Python types."""
-    cells = grid.astype(object).tolist()
+def from_grid(grid: np.ndarray, as_range: bool, messages=None):
+    """A 2-D list (``as_range``) or the single value, in plain Python types.
+
+    ``messages`` (flat index -> text) replace the cells at those positions.
+    """
+    with gc_paused():
+        cells = grid.tolist()
+    width = grid.shape[1]
+    for index, message in (messages or {}).items():
+        cells[index // width][index % width] = message
     return cells if as_range else cells[0][0]
 
 
@@ -249,27 +367,118 @@ def single_cell(name, value):
     return None if is_blank(cell) else cell
 
 
-def column_values(name, value, blank_ok=False) -> list:
-    """The cells of a one-column (or one-row) range as a flat list, blanks kept as ``None``."""
-    grid = to_grid(value)
-    if min(grid.shape) != 1:
-        raise ShapeError(f"{name} must be a single column or row (got {grid.shape[0]}x{grid.shape[1]})")
-    cells = [None if is_blank(cell) else cell for cell in grid.ravel()]
-    if not blank_ok and None in cells:
-        raise CLVError(f"{name} has a blank cell (row {cells.index(None) + 1}); fill or remove it")
+def column_cells(name, value) -> Cells:
+    """The cells of a one-column (or one-row) range."""
+    cells = flat_cells(value)
+    if min(cells.shape) != 1:
+        raise ShapeError(f"{name} must be a single column or row (got {cells.shape[0]}x{cells.shape[1]})")
     return cells
 
 
-def number_column(name, cells, rows=None) -> np.ndarray:
-    """A list of cells as floats; the first blank or non-number names its row.
+def column_values(name, value, blank_ok=False) -> list:
+    """The cells of a one-column (or one-row) range as a flat list, blanks kept as ``None``."""
+    return _column(name, value, blank_ok).values
 
-    ``rows`` are the cells' row numbers within the range (default 1, 2, ...).
+
+def _column(name, value, blank_ok) -> Cells:
+    """:func:`column_cells` with blank cells as ``None``; a blank is an error unless ``blank_ok``."""
+    cells = column_cells(name, value)
+    if type(None) not in cells.types and str not in cells.types:
+        return cells
+    if cells.types == {str} and all(map(str.strip, cells.values)):
+        return cells
+    blanks = [index for index, cell in enumerate(cells.values) if is_blank(cell)]
+    if blanks and not blank_ok:
+        raise CLVError(f"{name} has a blank cell (row {blanks[0] + 1}); fill or remove it")
+    for index in blanks:
+        cells.values[index] = None
+    return cells
+
+
+def _of_types(values: list, types: frozenset) -> np.ndarray:
+    """A mask of the values whose type is one of ``types``."""
+    return np.fromiter(map(types.__contains__, map(type, values)), dtype=bool, count=len(values))
+
+
+def date_column(name, value) -> np.ndarray:
+    """A column of dates as ``datetime64[D]``; the first blank or non-date cell names its row.
+
+    Date cells (``datetime``/``date``, as xlwings hands them over) are
+    converted in one step; other cells (serial numbers, ISO text) one by one
+    with :func:`to_date`.
     """
+    cells = _column(name, value, blank_ok=False)
+    if cells.types <= PLAIN_DATE_TYPES:
+        return _days(cells.values)
+    is_date = _of_types(cells.values, PLAIN_DATE_TYPES)
+    days = np.empty(len(cells.values), dtype="datetime64[D]")
+    days[is_date] = _days([cells.values[index] for index in np.flatnonzero(is_date).tolist()])
+    for index in np.flatnonzero(~is_date).tolist():
+        days[index] = to_date(f"{name} row {index + 1}", cells.values[index])
+    return days
+
+
+def _days(dates: list) -> np.ndarray:
+    """``date``/``datetime`` values as ``datetime64[D]`` (time of day dropped)."""
+    ordinals = np.fromiter(map(dt.date.toordinal, dates), dtype=np.int64, count=len(dates))
+    return (ordinals - UNIX_EPOCH_ORDINAL).astype("datetime64[D]")
+
+
+def summary_columns(**ranges) -> list:
+    """Equal-length float columns of one table; rows blank in every column (e.g. trailing rows) are dropped.
+
+    Parameters
+    ----------
+    **ranges
+        Column name -> one-column (or one-row) range as Excel hands it over.
+
+    Returns
+    -------
+    list of ndarray
+        One 1-D float array per range, in the order given.
+
+    Raises
+    ------
+    ShapeError
+        If a range is not one column or the columns differ in length.
+    CLVError
+        For the first cell (first column first, then by row) that is blank or
+        not a finite number in a row that is not blank everywhere; the message
+        names the column and the row within the range.
+    """
+    columns = {name: column_cells(name, value) for name, value in ranges.items()}
+    lengths = {len(cells.values) for cells in columns.values()}
+    if len(lengths) != 1:
+        sizes = ", ".join(f"{name} has {len(cells.values)}" for name, cells in columns.items())
+        raise ShapeError(f"the columns must have the same number of rows ({sizes})")
+    converted = {name: _floats_and_messages(name, cells) for name, cells in columns.items()}
+    blank_everywhere = np.ones(lengths.pop(), dtype=bool)
+    for _, messages in converted.values():
+        blank = np.zeros(blank_everywhere.shape, dtype=bool)
+        blank[[index for index, message in messages.items() if message == BLANK]] = True
+        blank_everywhere &= blank
+    for name, (_, messages) in converted.items():
+        refused = [index for index in messages if not blank_everywhere[index]]
+        if refused:
+            row = min(refused)
+            raise _row_error(name, row + 1, columns[name].values[row])
+    used = ~blank_everywhere
+    return [floats if used.all() else floats[used] for floats, _ in converted.values()]
+
+
+def _row_error(name, row, cell) -> CLVError:
+    """The error for a cell of a number column (row ``row`` of ``name``) that is blank or no number."""
+    _, message = _number_or_message(f"{name} row {row}", cell)
+    return CLVError(message.split(" ", 1)[1] if message else f"{name} row {row} is blank")
+
+
+def number_column(name, cells) -> np.ndarray:
+    """A short list of cells as floats; the first blank or non-number names its row."""
     numbers = np.empty(len(cells))
-    for index, (row, cell) in enumerate(zip(rows or range(1, len(cells) + 1), cells)):
-        numbers[index], message = _number_or_message(f"{name} row {row}", cell)
+    for index, cell in enumerate(cells):
+        numbers[index], message = _number_or_message(name, cell)
         if message is not None:
-            raise CLVError(message.split(" ", 1)[1] if message else f"{name} row {row} is blank")
+            raise _row_error(name, index + 1, cell)
     return numbers
 
 
