@@ -91,33 +91,36 @@ def _log_likelihood_and_gradient(r, alpha, a, b, data: _Customers, with_gradient
     """Per-customer log-likelihood, eq. (6), and its gradient in (r, alpha, a, b).
 
     ln L = ln G(r+x) - ln G(r) + r ln(alpha) + ln B(a, b+x) - ln B(a, b)
-           + logaddexp( -(r+x) ln(alpha+T),
-                         [x>0] (ln a - ln(b+x-1) - (r+x) ln(alpha+t_x)) )
-    Terms that depend on x only are computed once per distinct x.
+           - (r+x) ln(alpha+T) + softplus(d),
+    d = [x>0] (ln a - ln(b+x-1) + (r+x) (ln(alpha+T) - ln(alpha+t_x))) (-inf when x = 0),
+    softplus(d) = ln(1 + e^d) = max(d, 0) + ln(1 + e^-|d|): the logaddexp of
+    the "alive" and "dropped out after the last purchase" terms, with four
+    transcendental calls per customer (two logs, one exp, one log1p); the
+    weight of the second term, expit(d), reuses e^-|d|. Terms that depend on
+    x only are computed once per distinct x.
     """
     xv, idx = data.distinct_x
-    x = data.x
-    has_repeat = x > 0
-    log_b_x_1 = np.log(b + np.maximum(xv, 1) - 1)[idx]  # only used where x > 0
+    repeat_x = np.maximum(xv, 1.0)  # b + x - 1 is only used where x > 0
     per_x = (
         gammaln(r + xv) - gammaln(r) + r * np.log(alpha)
         + gammaln(a + b) + gammaln(b + xv) - gammaln(b) - gammaln(a + b + xv)
     )
+    log_dead_ratio = np.where(xv > 0, np.log(a) - np.log(b + repeat_x - 1.0), -np.inf)
+    r_x = r + data.x
     log_age = np.log(alpha + data.T)
     log_last = np.log(alpha + data.t_x)
-    alive_term = -(r + x) * log_age
-    dead_term = np.where(has_repeat, np.log(a) - log_b_x_1 - (r + x) * log_last, -np.inf)
-    mixture = np.logaddexp(alive_term, dead_term)
-    log_likelihood = per_x[idx] + mixture
+    log_odds_dead = log_dead_ratio[idx] + r_x * (log_age - log_last)
+    small = np.exp(-np.abs(log_odds_dead))
+    log_likelihood = per_x[idx] - r_x * log_age + np.maximum(log_odds_dead, 0.0) + np.log1p(small)
     if not with_gradient:
         return log_likelihood, None
-    w_dead = np.exp(dead_term - mixture)  # share of the "died after last purchase" term
-    w_alive = 1.0 - w_dead
-    grad_r = (digamma(r + xv) - digamma(r) + np.log(alpha))[idx] - w_alive * log_age - w_dead * log_last
-    grad_alpha = r / alpha - (r + x) * (w_alive / (alpha + data.T) + w_dead / (alpha + data.t_x))
+    share = 1.0 / (1.0 + small)
+    w_dead = np.where(log_odds_dead >= 0, share, small * share)  # expit(log_odds_dead)
+    grad_r = (digamma(r + xv) - digamma(r) + np.log(alpha))[idx] - log_age + w_dead * (log_age - log_last)
+    grad_alpha = r / alpha - r_x * ((1.0 - w_dead) / (alpha + data.T) + w_dead / (alpha + data.t_x))
     psi_ab_x = digamma(a + b + xv)
     grad_a = (digamma(a + b) - psi_ab_x)[idx] + w_dead / a
-    grad_b = (digamma(a + b) + digamma(b + xv) - digamma(b) - psi_ab_x)[idx] - w_dead * np.exp(-log_b_x_1)
+    grad_b = (digamma(a + b) + digamma(b + xv) - digamma(b) - psi_ab_x)[idx] - w_dead * (1.0 / (b + repeat_x - 1.0))[idx]
     return log_likelihood, (grad_r, grad_alpha, grad_a, grad_b)
 
 
