@@ -25,7 +25,6 @@ Conventions:
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from clv_xl.errors import NumError
 from clv_xl.models import bgnbd as bgnbd_model
@@ -116,7 +115,7 @@ def customer_lifetime_value(
     )
     spend = gamma_gamma_model.expected_spend(gamma_gamma, x, spend_mean)
     # purchases if alive depend on (x, T) only: compute them once per distinct pair
-    codes, x_distinct, age_distinct = _distinct_pairs(x.reshape(-1), age.reshape(-1))
+    codes, (x_distinct, age_distinct) = bgnbd_model.distinct_rows(x, age)
     discounted_purchases = np.zeros(x_distinct.shape)
     previous = np.zeros(x_distinct.shape)
     for step_end, factor in zip(step_ends, factors):
@@ -173,11 +172,3 @@ def customer_lifetime_value_interval(
                                                          **settings),
         (bgnbd, gamma_gamma), level=level, total=total,
     )
-
-
-def _distinct_pairs(x: np.ndarray, age: np.ndarray):
-    """Group number of each (x, T) pair, and the distinct x and T values by group."""
-    codes = pd.DataFrame({"x": x, "T": age}).groupby(["x", "T"], sort=False).ngroup().to_numpy()
-    first_row = np.empty(codes.max() + 1 if codes.size else 0, dtype=np.int64)
-    first_row[codes[::-1]] = np.arange(codes.size)[::-1]  # the first occurrence wins
-    return codes, x[first_row], age[first_row]
