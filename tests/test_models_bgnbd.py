@@ -1,5 +1,6 @@
 """BG/NBD: published CDNOW results, closed forms vs brute force, properties."""
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -93,6 +94,42 @@ def test_a_equal_to_one_is_the_continuous_limit():
     near = [BGNBDParams(0.5, 5.0, 1.0 + s, 2.0) for s in (-1e-3, 1e-3)]
     limit = np.mean([bgnbd.expected_purchases(p, 3, 20.0, 30.0, 52) for p in near])
     assert bgnbd.expected_purchases(at_one, 3, 20.0, 30.0, 52) == pytest.approx(limit, rel=1e-5)
+
+
+def _expected_purchases_50_digits(r, alpha, a, b, x, t_x, T, t):
+    """Eq. (10) in 50-digit mpmath; a = 1 exactly is taken at a = 1 + 1e-35."""
+    mpmath.mp.dps = 50
+    r, alpha, a, b, x, t_x, T, t = (mpmath.mpf(v) for v in (r, alpha, a, b, x, t_x, T, t))
+    a = a if a != 1 else 1 + mpmath.mpf(10) ** -35
+    z = t / (alpha + T + t)
+    if_alive = (a + b + x - 1) / (a - 1) * (
+        1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * mpmath.hyp2f1(r + x, b + x, a + b + x - 1, z))
+    odds_dead = a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x) if x > 0 else 0
+    return if_alive / (1 + odds_dead)
+
+
+@pytest.mark.parametrize("r, alpha, a, b, x, t_x, T, t", [
+    (0.243, 4.414, 1.0, 2.426, 2, 30.43, 38.86, 39),
+    (1.384, 0.110, 1.0000003, 0.255, 8, 29.06, 41.15, 52.85),
+    (8.542, 46.75, 0.99999999, 11.37, 14, 11.80, 14.71, 494.4),
+    (0.051, 31.47, 1.0000003, 9.284, 7, 3.087, 52.71, 2.210),
+    (0.156, 48.78, 1.00000002, 19.02, 1, 18.04, 37.90, 0.256),
+    (0.249, 0.981, 0.99783, 17.41, 2, 13.26, 28.18, 0.122),
+    (1.237, 0.645, 1.0, 0.127, 0, 0, 48.98, 447.7),
+    (0.5, 5.0, 1.0 - 1.9e-3, 0.05, 0, 0, 10.0, 1e5),
+])
+def test_expectation_near_a_equal_to_one_matches_50_digit_values(r, alpha, a, b, x, t_x, T, t):
+    expected = float(_expected_purchases_50_digits(r, alpha, a, b, x, t_x, T, t))
+    got = bgnbd.expected_purchases(BGNBDParams(r, alpha, a, b), x, t_x, T, t)
+    assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_large_a_customer_gets_its_finite_value_where_scipys_2f1_overflows():
+    r, alpha, a, b, customer = 20.34, 3.0, 97.78, 198.08, (100, 49, 50, 5.98e5)
+    expected = float(_expected_purchases_50_digits(r, alpha, a, b, *customer))
+    got = bgnbd.expected_purchases(BGNBDParams(r, alpha, a, b), *customer)
+    assert expected == pytest.approx(0.958290, rel=1e-6)
+    assert got == pytest.approx(expected, rel=1e-9)
 
 
 customers = st.tuples(

@@ -122,6 +122,12 @@ def test_extreme_customers_get_finite_predictions():
     assert np.isfinite(clv) and clv > 0
 
 
+def test_a_large_a_customer_gets_a_number_not_an_error():
+    # Issue 9: scipy's 2F1 overflows here; the 50-digit value is 0.958290 (tests/test_models_bgnbd.py).
+    params = column([20.34, 3.0, 97.78, 198.08])
+    assert CLV_PURCHASES(params, 100.0, 49.0, 50.0, 5.98e5) == pytest.approx(0.95829, rel=1e-5)
+
+
 def test_predicted_clv_with_no_discount_is_margin_x_spend_x_purchases():
     purchases = CLV_PURCHASES(CDNOW_BGNBD, 2.0, 30.43, 38.86, 52.0)
     spend = CLV_SPEND(CDNOW_GG, 2.0, 22.0)
