@@ -290,6 +290,12 @@ def CLV_PAYBACK(margin_per_period, acquisition_cost):
 def CLV_SEGMENT(values, tiers=3, labels=None):
     """Customer tiers: label each CLV High / Medium / Low (or your own tiers).
 
+    Equal-size tiers by rank; equal values always share a tier and a lower
+    value is never in a higher tier. A block of equal values larger than a
+    tier's share (e.g. many customers at CLV 0) gets a tier of its own, so
+    with at least as many different values as tiers every tier is used and
+    the lowest value is in the lowest tier.
+
     Example: =CLV_SEGMENT(H2:H201) gives a column of High, Medium or Low.
 
     Parameters
