@@ -187,17 +187,20 @@ def write_start(writer):
     ], "note")
 
 
+EXAMPLE_INPUTS = 5  # input columns of the Examples sheet (name, value pairs in D:M)
+
+
 def write_examples(writer):
     writer.columns("A", "A", 46)
     writer.columns("B", "B", 40)
     writer.columns("C", "C", 11)
-    writer.columns("D", "K", 13)
-    writer.columns("L", "N", 12)
+    writer.columns("D", "M", 13)
+    writer.columns("N", "P", 12)
     writer.write("A1", "Worked examples from the source documents", "title")
     writer.write("A2", "Each row: the inputs, the CLV_* formula on them, the value the source "
                        "states, and a check (OK when they agree to the cent).", "note")
     headers = ["Example", "Source", "Function"]
-    for number in range(1, 5):
+    for number in range(1, EXAMPLE_INPUTS + 1):
         headers += [f"Input {number}", f"Value {number}"]
     writer.row("A4", headers + ["Result", "Stated", "Check"], "header")
     for row, example in enumerate(examples.WORKED_EXAMPLES, start=5):
@@ -210,9 +213,9 @@ def write_examples(writer):
             writer.write(value_cell, value, "input_percent" if _is_rate(name) else "input")
             value_cells.append(value_cell)
         _check_prefix_of_signature(example)
-        writer.write(f"L{row}", f"={example.function}({','.join(value_cells)})", "money")
-        writer.write(f"M{row}", example.expected, "money")
-        writer.write(f"N{row}", check_formula(f"L{row}", f"M{row}", 0.005), "check")
+        writer.write(f"N{row}", f"={example.function}({','.join(value_cells)})", "money")
+        writer.write(f"O{row}", example.expected, "money")
+        writer.write(f"P{row}", check_formula(f"N{row}", f"O{row}", 0.005), "check")
 
 
 def _is_rate(name):
@@ -223,6 +226,8 @@ def _check_prefix_of_signature(example):
     names = list(inspect.signature(FUNCTIONS[example.function]).parameters)
     if list(example.inputs) != names[: len(example.inputs)]:
         raise ValueError(f"example inputs {list(example.inputs)} are not a prefix of {names}")
+    if len(example.inputs) > EXAMPLE_INPUTS:
+        raise ValueError(f"example inputs must be at most {EXAMPLE_INPUTS} (got {len(example.inputs)})")
 
 
 def write_customers(writer, book, customers):
