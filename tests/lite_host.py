@@ -9,6 +9,7 @@ native test runs this file as a script in a fresh interpreter and reads its JSON
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import types
@@ -85,7 +86,7 @@ def lite_results() -> dict:
                    "culture_info_name": "en-US", "date_format": None}
         results[label] = run_to_end(server.custom_functions_call(request, main))
     return {"meta": server.custom_functions_meta(main), "results": results, "version": xw.__version__,
-            "scripts": [name for name, member in vars(main).items() if hasattr(member, "__xlscript__")]}
+            "scripts": [name for name, member in vars(main).items() if inspect.iscoroutinefunction(member)]}
 
 
 if __name__ == "__main__":

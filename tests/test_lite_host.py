@@ -80,4 +80,4 @@ def test_a_blank_setting_that_lite_sends_as_0_acts_as_left_out(lite):
 
 
 def test_the_main_py_of_clv_xl_lite_registers_the_refresh_script(lite):
-    assert lite["scripts"] == ["refresh"]
+    assert lite["scripts"] == ["refresh"]  # wrapped by xlwings' Lite script decorator
