@@ -38,6 +38,7 @@ array formulas on load) and anyone without Python.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import os
 import posixpath
@@ -45,7 +46,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
@@ -123,6 +124,7 @@ def cells_of(ref: str) -> list[list[str]]:
 # ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
 def _formulas_types():
     import schedula as sh
     from formulas.functions import Array
@@ -134,6 +136,8 @@ def _formulas_types():
 
 def _to_python(value: Any, err_to_str: bool, empty: Any, numbers: Callable | None) -> Any:
     """One cell value as Excel + xlwings hand it to a UDF."""
+    if type(value) is float:  # the common case first
+        return numbers(value) if numbers is not None else value
     sh, _Array, _Ranges, _Error, XlError = _formulas_types()
     if value is sh.EMPTY or value is None:
         return empty
@@ -283,24 +287,53 @@ def formula_cells(path: str | os.PathLike[str]) -> tuple[dict[CellKey, str], dic
     formulas, dynamic ones (XlsxWriter ``write_dynamic_array_formula``) included.
     """
     import openpyxl
-    from openpyxl.worksheet.formula import ArrayFormula
 
     book = openpyxl.load_workbook(path, data_only=False)
-    found: dict[CellKey, str] = {}
-    arrays: dict[CellKey, str] = {}
     try:
-        for sheet in book.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    value = cell.value
-                    if isinstance(value, ArrayFormula):
-                        found[(sheet.title, cell.coordinate)] = value.text
-                        arrays[(sheet.title, cell.coordinate)] = value.ref
-                    elif isinstance(value, str) and value.startswith("="):
-                        found[(sheet.title, cell.coordinate)] = value
+        return _formulas_of(book)
     finally:
         book.close()
+
+
+def _formulas_of(book: Any, constants: dict[str, dict[tuple[int, int], Any]] | None = None
+                 ) -> tuple[dict[CellKey, str], dict[CellKey, str]]:
+    """``(formulas, array_refs)`` of an openpyxl workbook, as :func:`formula_cells` returns them.
+
+    ``constants``, if given, receives ``{sheet: {(row, col): value}}`` for every other
+    non-blank cell, each value as the ``formulas`` engine holds it (:func:`_engine_constant`).
+    """
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    found: dict[CellKey, str] = {}
+    arrays: dict[CellKey, str] = {}
+    for sheet in book.worksheets:
+        values = constants.setdefault(sheet.title, {}) if constants is not None else None
+        # The cells the file has (iter_rows would create every blank cell of the used range).
+        for cell in list(sheet._cells.values()):
+            value = cell.value
+            if isinstance(value, ArrayFormula):
+                found[(sheet.title, cell.coordinate)] = value.text
+                arrays[(sheet.title, cell.coordinate)] = value.ref
+            elif isinstance(value, str) and value.startswith("="):
+                found[(sheet.title, cell.coordinate)] = value
+            elif values is not None and value is not None:
+                values[(cell.row, cell.column)] = _engine_constant(cell)
     return found, arrays
+
+
+def _engine_constant(cell: Any) -> Any:
+    """A constant cell's value as ``formulas`` holds it (``ExcelModel.compile_cell``, ``Cell``).
+
+    Floats rounded to 15 digits, error values as ``XlError``; ``cell`` comes from
+    ``formulas``' own reader, which leaves dates as serial numbers.
+    """
+    _sh, _Array, _Ranges, Error, _XlError = _formulas_types()
+    value = cell.value
+    if cell.data_type == "n" and isinstance(value, float):
+        return round(value, 15)
+    if cell.data_type == "e":
+        return Error.errors.get(value, value)
+    return value
 
 
 def cached_values(path: str | os.PathLike[str], cells: Mapping[CellKey, Any] | None = None) -> dict[CellKey, Any]:
@@ -329,6 +362,402 @@ def _output_cells(found: Mapping[CellKey, str], arrays: Mapping[CellKey, str]) -
             for cell in row:
                 keys.setdefault((sheet, cell))
     return list(keys)
+
+
+# ---------------------------------------------------------------------------
+# Filled-down formulas evaluated without the engine
+# ---------------------------------------------------------------------------
+
+#: A string literal, a quoted sheet name, or an A1 cell reference (column, "$" of the row, row).
+_A1_TOKEN = re.compile(r"\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'|(?<![\w.$])(\$?[A-Z]{1,3})(\$?)(\d+)(?![\w(!])")
+_CALL = re.compile(r"^=\s*(?P<name>[A-Za-z_][\w.]*)\((?P<arguments>.*)\)\s*$", re.S)
+_SHEET_PREFIX = r"(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?"
+_CELL_ARGUMENT = re.compile(rf"^{_SHEET_PREFIX}\$?(?P<column>[A-Z]{{1,3}})(?P<fixed>\$?)(?P<row>\d+)$")
+_BLOCK_ARGUMENT = re.compile(rf"^{_SHEET_PREFIX}\$?(?P<column1>[A-Z]{{1,3}})\$(?P<row1>\d+)"
+                             rf":\$?(?P<column2>[A-Z]{{1,3}})\$(?P<row2>\d+)$")
+_STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
+#: What is left of a constant expression (numbers, operators) once its strings are taken out.
+_CONSTANT_EXPRESSION = re.compile(r"^[\d.eE+\-*/%^&()\s]*$")
+
+Box = tuple[int, int, int, int]  # first row, last row, first column, last column (1-based, inclusive)
+
+
+def relative_form(formula: str, row: int) -> str:
+    """``formula`` of a cell in ``row`` with each relative row written as an offset (``B[0]``).
+
+    Formulas filled down one column have the same relative form; strings and quoted
+    sheet names are left as they are.
+    """
+    def offset(match: re.Match[str]) -> str:
+        column, fixed, referenced = match.groups()
+        if column is None or fixed:
+            return match.group(0)
+        return f"{column}[{int(referenced) - row}]"
+
+    return _A1_TOKEN.sub(offset, formula)
+
+
+class _RowCell(NamedTuple):
+    """An argument that is, for each formula, the cell ``offset`` rows from its own row."""
+
+    sheet: str
+    column: int
+    offset: int
+
+
+class _Block(NamedTuple):
+    """An argument that is the same cell or range for every formula of a column."""
+
+    sheet: str
+    box: Box
+
+
+class _Literal(NamedTuple):
+    """An argument without references (``0.3``, ``"W"``, ``30%``), as ``formulas`` evaluates it."""
+
+    value: Any
+
+
+class _Column(NamedTuple):
+    """Cells of one column whose formulas are the same single call, filled down."""
+
+    sheet: str
+    column: int
+    rows: list[int]
+    name: str
+    arguments: list[_RowCell | _Block | _Literal]
+
+
+def _top_level_arguments(text: str) -> list[str] | None:
+    """``text`` split at its top-level commas; ``None`` if a parenthesis closes what it did not open."""
+    parts, depth, start, quote = [], 0, 0, ""
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    if quote or depth:
+        return None
+    parts.append(text[start:])
+    return parts
+
+
+def _column_number(letters: str) -> int:
+    return split_a1(f"{letters}1")[1]
+
+
+def _constant(text: str) -> _Literal | None:
+    """A reference-free argument evaluated once by ``formulas`` (``None`` if it is anything else)."""
+    import formulas
+    from formulas.errors import FormulaError
+
+    if not (text.upper() in ("TRUE", "FALSE") or (text and _CONSTANT_EXPRESSION.match(_STRING_LITERAL.sub("", text)))):
+        return None
+    try:
+        compiled = formulas.Parser().ast("=" + text)[1].compile()
+    except FormulaError:
+        return None
+    return None if compiled.inputs else _Literal(compiled())
+
+
+def _argument(text: str, row: int, sheet: str, sheets: Mapping[str, str]) -> _RowCell | _Block | _Literal | None:
+    """One argument of a call in ``row`` of ``sheet``; ``None`` unless a cell, a fixed block or a constant."""
+    reference = _CELL_ARGUMENT.match(text) or _BLOCK_ARGUMENT.match(text)
+    if reference is None:
+        return _constant(text)
+    named = reference.group("sheet")
+    if named is not None:
+        named = named[1:-1].replace("''", "'") if named.startswith("'") else named
+    target = sheets.get(named.upper()) if named is not None else sheet
+    if target is None:
+        return None
+    if "column" not in reference.groupdict():
+        rows = sorted((int(reference.group("row1")), int(reference.group("row2"))))
+        columns = sorted((_column_number(reference.group("column1")), _column_number(reference.group("column2"))))
+        return _Block(target, (rows[0], rows[1], columns[0], columns[1]))
+    column, referenced = _column_number(reference.group("column")), int(reference.group("row"))
+    if reference.group("fixed"):
+        return _Block(target, (referenced, referenced, column, column))
+    return _RowCell(target, column, referenced - row)
+
+
+def _single_call(formula: str, row: int, sheet: str, sheets: Mapping[str, str],
+                 names: Mapping[str, str]) -> tuple[str, list[_RowCell | _Block | _Literal]] | None:
+    """``(function name, arguments)`` if ``formula`` is one call of a function in ``names`` on cells,
+    fixed blocks and constants (``names``: upper-case name -> name as registered)."""
+    call = _CALL.match(formula)
+    texts = _top_level_arguments(call.group("arguments")) if call else None
+    if texts is None or call.group("name").upper() not in names:
+        return None
+    arguments = [_argument(text.strip(), row, sheet, sheets) for text in texts]
+    if any(argument is None for argument in arguments):
+        return None
+    return names[call.group("name").upper()], arguments
+
+
+def _filled_down_columns(found: Mapping[CellKey, str], arrays: Mapping[CellKey, str], names: Mapping[str, str],
+                         sheets: Mapping[str, str]) -> list[_Column]:
+    """The formula cells grouped by sheet, column and relative form, each group a single call."""
+    groups: dict[tuple[str, int, str], list[int]] = {}
+    for (sheet, cell), formula in found.items():
+        if (sheet, cell) not in arrays:
+            row, column = split_a1(cell)
+            groups.setdefault((sheet, column, relative_form(formula, row)), []).append(row)
+    columns = []
+    for (sheet, column, _form), rows in groups.items():
+        call = _single_call(found[(sheet, f"{col_letter(column)}{rows[0]}")], rows[0], sheet, sheets, names)
+        if call is not None:
+            columns.append(_Column(sheet, column, sorted(rows), *call))
+    return columns
+
+
+def _cells_read(column: _Column) -> Iterator[tuple[str, int, int]]:
+    """``(sheet, row, column)`` of every cell the formulas of ``column`` read."""
+    for argument in column.arguments:
+        if isinstance(argument, _RowCell):
+            yield from ((argument.sheet, row + argument.offset, argument.column) for row in column.rows)
+        elif isinstance(argument, _Block):
+            first_row, last_row, first_column, last_column = argument.box
+            yield from ((argument.sheet, row, col) for row in range(first_row, last_row + 1)
+                        for col in range(first_column, last_column + 1))
+
+
+def _cells_in(table: Mapping[tuple[int, int], Any], box: Box) -> Iterator[tuple[tuple[int, int], Any]]:
+    """Items of ``table`` (``{(row, column): value}``) inside ``box``, by the cheaper of two walks."""
+    first_row, last_row, first_column, last_column = box
+    if (last_row - first_row + 1) * (last_column - first_column + 1) <= len(table):
+        for row in range(first_row, last_row + 1):
+            for col in range(first_column, last_column + 1):
+                if (row, col) in table:
+                    yield (row, col), table[(row, col)]
+    else:
+        for (row, col), value in table.items():
+            if first_row <= row <= last_row and first_column <= col <= last_column:
+                yield (row, col), value
+
+
+def _cellwise(function: Callable, options: list[dict[str, Any]] | None, column: _Column) -> bool:
+    """Whether every per-row argument of ``column`` may be a whole column for ``function``.
+
+    The function declares it: ``function.cellwise_arguments`` names the arguments in
+    which it computes cell by cell (a range there gives the range's shape, each cell
+    from the same cells of those ranges), and each must arrive as a 2-D range
+    (``ndim=2``, the ``clv_xl.udfs`` contract).
+    """
+    declared = getattr(function, "cellwise_arguments", frozenset())
+    names = list(inspect.signature(function).parameters)
+    for position, argument in enumerate(column.arguments):
+        if not isinstance(argument, _RowCell):
+            continue
+        if position >= len(names) or names[position] not in declared:
+            return False
+        if options is not None and (position >= len(options) or options[position].get("ndim") != 2):
+            return False
+    return True
+
+
+def _gather(argument: _RowCell | _Block | _Literal, rows: list[int],
+            values: Mapping[str, Mapping[tuple[int, int], Any]]) -> Any:
+    """An argument's values: a list (one per row) for a per-row cell, a 2-D grid for a block."""
+    sh, _Array, _Ranges, _Error, _XlError = _formulas_types()
+    if isinstance(argument, _Literal):
+        return argument.value
+    table = values.get(argument.sheet, {})
+    if isinstance(argument, _RowCell):
+        return [table.get((row + argument.offset, argument.column), sh.EMPTY) for row in rows]
+    first_row, last_row, first_column, last_column = argument.box
+    grid = np.full((last_row - first_row + 1, last_column - first_column + 1), sh.EMPTY, dtype=object)
+    for (row, col), value in _cells_in(table, argument.box):
+        grid[row - first_row, col - first_column] = value
+    return grid
+
+
+def _evaluate_column(column: _Column, function: Callable, values: Mapping[str, Mapping[tuple[int, int], Any]]
+                     ) -> tuple[list[Any], list[tuple[str, str]]] | None:
+    """The value of each formula of ``column`` as ``formulas`` would compute it, and the calls that raised.
+
+    A function that computes its per-row arguments cell by cell (:func:`_cellwise`) is
+    called once with those arguments as columns; if that call raises or does not
+    return one value per row, or the function is not cellwise, it is called once per
+    row.  Either way it gets exactly what the engine's adapter would hand it, and a
+    blank result becomes 0 (the engine's ``replace_empty``).  ``None``: a call
+    returned several cells, which a single-cell formula leaves to the engine.
+    """
+    from formulas.functions import replace_empty
+
+    gathered = [_gather(argument, column.rows, values) for argument in column.arguments]
+    per_row = [isinstance(argument, _RowCell) for argument in column.arguments]
+    options = argument_options(column.name, function)
+    count = len(column.rows)
+    if count > 1 and _cellwise(function, options, column):
+        discarded: list[tuple[str, str]] = []
+        as_columns = [np.array(value, dtype=object).reshape(count, 1) if row_cell else value
+                      for value, row_cell in zip(gathered, per_row)]
+        result = excel_adapter(column.name, function, discarded)(*as_columns)
+        if not discarded and isinstance(result, np.ndarray) and result.shape == (count, 1):
+            return [replace_empty(value) for value in result[:, 0].tolist()], []
+    errors: list[tuple[str, str]] = []
+    adapter = excel_adapter(column.name, function, errors)
+    results = []
+    for index in range(count):
+        result = adapter(*[value[index] if row_cell else value for value, row_cell in zip(gathered, per_row)])
+        if isinstance(result, np.ndarray):
+            return None
+        results.append(replace_empty(result))
+    return results, errors
+
+
+def _evaluate_columns(columns: list[_Column], functions: Mapping[str, Callable],
+                      values: dict[str, dict[tuple[int, int], Any]], engine_only: set[tuple[str, int, int]],
+                      result: Recalculation) -> set[int]:
+    """Evaluate the columns whose inputs are known, in dependency order; returns their indices.
+
+    A column is left to the engine if it reads a cell in ``engine_only`` (another
+    formula, a spill), a cell of its own, or a column left to the engine, or if its
+    columns depend on each other in a circle.  Results go into ``values`` (as the
+    engine holds them, for the columns and formulas that read them) and ``result``.
+    """
+    sh, _Array, _Ranges, _Error, _XlError = _formulas_types()
+    owner = {(column.sheet, row, column.column): index for index, column in enumerate(columns) for row in column.rows}
+    depends: list[set[int]] = []
+    blocked = set()
+    for index, column in enumerate(columns):
+        read = set(_cells_read(column))
+        depends.append({owner[cell] for cell in read if cell in owner})
+        if index in depends[-1] or not read.isdisjoint(engine_only):
+            blocked.add(index)
+    dependents: dict[int, list[int]] = {}
+    for index, sources in enumerate(depends):
+        for source in sources:
+            dependents.setdefault(source, []).append(index)
+    waiting = [len(sources) for sources in depends]
+    ready = [index for index, count in enumerate(waiting) if count == 0]
+    done: set[int] = set()
+    while ready:
+        index = ready.pop()
+        column = columns[index]
+        evaluated = None
+        if index not in blocked and depends[index] <= done:
+            evaluated = _evaluate_column(column, functions[column.name], values)
+        if evaluated is not None:
+            done.add(index)
+            column_values, errors = evaluated
+            result.udf_errors.extend(errors)
+            table = values.setdefault(column.sheet, {})
+            letter = col_letter(column.column)
+            for row, value in zip(column.rows, column_values):
+                table[(row, column.column)] = value
+                result[(column.sheet, f"{letter}{row}")] = _plain(value)
+        for dependent in dependents.get(index, []):
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                ready.append(dependent)
+    return done
+
+
+# ---------------------------------------------------------------------------
+# The engine, for the other formulas
+# ---------------------------------------------------------------------------
+
+
+class _EngineLoader:
+    """Loads into a ``formulas.ExcelModel`` only the formulas left to it and the values they read.
+
+    Push every formula left to the engine (:meth:`push_formula`) first, then
+    :meth:`complete`.
+
+    ``ExcelModel.loads`` compiles every cell of the workbook (about 0.2 ms for a
+    constant, 2.5 ms for a formula); here the formulas left to the engine are
+    compiled one by one (``compile_cell``/``add_cell``, as ``ExcelModel.push`` does),
+    and each range or cell they read that holds no such formula becomes one input
+    node with its values (constants, and results computed outside the engine) as
+    the node's default.  A range that mixes such formulas with other cells is built
+    cell by cell, as ``ExcelModel.complete`` does; references the loader does not
+    handle (other workbooks, spill anchors, bad names) go to ``ExcelModel.complete``.
+    """
+
+    def __init__(self, model: Any, book: Any, context: dict[str, Any],
+                 values: Mapping[str, Mapping[tuple[int, int], Any]],
+                 engine_cells: Mapping[str, Mapping[tuple[int, int], str]]):
+        self.model, self.book, self.context = model, book, context
+        self.values, self.engine_cells = values, engine_cells
+        self.sheets = {sheet.upper(): sheet for sheet in book.sheetnames}
+        self.references = model.references
+        self.read: dict[str, list[Box]] = {}
+
+    def _sheet_context(self, sheet: str) -> tuple[Any, dict[str, Any]]:
+        worksheet, context = self.model.add_sheet(self.book[sheet], self.context)
+        return worksheet, {"external_links": self.model.external_links(context), **context}
+
+    def push_formula(self, sheet: str, cell: str) -> list[str]:
+        """Compile the formula in ``sheet!cell`` into the model; returns the nodes it reads."""
+        import schedula as sh
+
+        worksheet, context = self._sheet_context(sheet)
+        compiled = sh.await_result(self.model.compile_cell(
+            worksheet[cell], context, self.references, self.model.formula_references(context)))
+        added = self.model.add_cell(compiled, context, self.model.formula_ranges(context))
+        return list(added.inputs or ()) if added is not None else []
+
+    def _push_value(self, sheet: str, row: int, column: int, value: Any) -> None:
+        from formulas.cell import Cell
+
+        _worksheet, context = self._sheet_context(sheet)
+        cell = Cell(f"{col_letter(column)}{row}", value, context=context, check_formula=False)
+        self.model.add_cell(cell, context, self.model.formula_ranges(context))
+
+    def complete(self) -> None:
+        """Give every node read by the formulas pushed so far its value (or its cells, if it mixes
+        values and formulas: those are all pushed already)."""
+        import schedula as sh
+        from formulas.errors import InvalidRangeName
+        from formulas.ranges import Ranges
+
+        model = self.model
+        pending = [node for node in model.dsp.data_nodes
+                   if isinstance(node, str) and not isinstance(node, sh.Token) and node not in model.cells]
+        delegated, seen = [], set()
+        while pending:
+            node = pending.pop()
+            if node in seen or node in model.cells:
+                continue
+            seen.add(node)
+            try:
+                found = Ranges.get_range(node, raise_anchor=False)
+            except InvalidRangeName:
+                delegated.append(node)
+                continue
+            sheet = self.sheets.get(found.get("sheet", "").upper())
+            if (found.get("anchor") or sheet is None or found.get("directory")
+                    or found.get("filename", "").upper() != self.context["filename"].upper()):
+                delegated.append(node)
+                continue
+            box = (max(int(found["r1"]), 1), int(found["r2"]), max(found["n1"], 1), found["n2"])
+            self.read.setdefault(sheet, []).append(box)
+            engine = self.engine_cells.get(sheet, {})
+            if not any(True for _item in _cells_in(engine, box)):
+                model.dsp.set_default_value(node, _gather(_Block(sheet, box), [], self.values))
+                continue
+            worksheet = self.book[sheet]
+            within = (box[0], min(box[1], worksheet.max_row), box[2], min(box[3], worksheet.max_column))
+            for (row, column), value in _cells_in(self.values.get(sheet, {}), within):
+                if (row, column) not in engine:
+                    self._push_value(sheet, row, column, value)
+        if delegated:
+            model.complete(delegated)
+
+    def reads(self, sheet: str, row: int, column: int) -> bool:
+        """Whether a node completed so far includes the cell."""
+        return any(box[0] <= row <= box[1] and box[2] <= column <= box[3] for box in self.read.get(sheet, []))
 
 
 # ---------------------------------------------------------------------------
@@ -381,6 +810,7 @@ def recalculate(
     inputs: Mapping[CellKey, Any] | None = None,
     strict: bool = False,
     values_only: bool = False,
+    by_column: bool = True,
 ) -> Recalculation:
     """Evaluate every formula of the workbook at ``path`` with ``functions`` served by Python.
 
@@ -394,41 +824,76 @@ def recalculate(
     :class:`Recalculation`.
     Raises :class:`CircularReferenceError` when formulas depend on their own result
     (``formulas`` would leave them blank).
+
+    ``by_column``: a formula that is a single call of one of ``functions`` on cells,
+    fixed cells or ranges (``$H$2:$I$6``) and constants is evaluated here, without the
+    ``formulas`` engine, as soon as the cells it reads are known: formulas filled
+    down a column (the same relative form, :func:`relative_form`) together, in one
+    call with columns if the function computes those arguments cell by cell
+    (``cellwise_arguments``), else one call per row.  Each call gets what the engine
+    would hand it, so the values are those of the engine.  Every other formula (and
+    every formula, with ``by_column=False``) is left to ``formulas``, which gets the
+    values computed here as inputs (:class:`_EngineLoader`).
     """
     import formulas
 
     if values_only:
         check_values_only_path(out_path)
     path = Path(path)
-    found, arrays = formula_cells(path)
     result = Recalculation()
-    result.spill_mismatches, result.udf_errors, result.formulas = {}, [], dict(found)
+    result.spill_mismatches, result.udf_errors = {}, []
     with _registered(functions, result.udf_errors):
-        model = formulas.ExcelModel().loads(str(path)).finish()
-        nodes = _node_index(model.dsp.data_nodes)
-        calc_inputs = {}
+        model = formulas.ExcelModel()
+        book, context = model.add_book(str(path))
+        values: dict[str, dict[tuple[int, int], Any]] = {}
+        found, arrays = _formulas_of(book, values)
+        result.formulas = dict(found)
+        sheets = {sheet.upper(): sheet for sheet in book.sheetnames}
+        formula_at = {(sheet, *split_a1(cell)): (sheet, cell) for sheet, cell in found}
         for (sheet, cell), value in (inputs or {}).items():
-            node = nodes.get((sheet.upper(), cell.upper()))
-            if node is None:
-                raise KeyError(f"{sheet}!{cell} is not an input of any formula")
-            calc_inputs[node] = value
-        solution = model.calculate(inputs=calc_inputs) if calc_inputs else model.calculate()
+            position = (sheet, *split_a1(cell))
+            if position in formula_at:
+                raise KeyError(f"{sheet}!{cell} is a formula cell, not an input")
+            values.setdefault(sheet, {})[position[1:]] = value
+        for key in _output_cells(found, arrays):
+            result[key] = None
+        spilled = {(sheet, *split_a1(cell)): (sheet, anchor)
+                   for (sheet, anchor), ref in arrays.items() for row in cells_of(ref) for cell in row}
+        columns = _filled_down_columns(found, arrays, {name.upper(): name for name in functions}, sheets) \
+            if by_column else []
+        grouped = {(column.sheet, row, column.column) for column in columns for row in column.rows}
+        done = _evaluate_columns(columns, functions, values, (set(formula_at) - grouped) | set(spilled), result)
+        evaluated = {(columns[index].sheet, row, columns[index].column) for index in done
+                     for row in columns[index].rows}
+        engine_cells: dict[str, dict[tuple[int, int], str]] = {}
+        for position, (sheet, cell) in [*formula_at.items(), *spilled.items()]:
+            if position not in evaluated:
+                engine_cells.setdefault(sheet, {})[position[1:]] = cell
+        left = [key for position, key in formula_at.items() if position not in evaluated]
+        loader = _EngineLoader(model, book, context, values, engine_cells)
+        for sheet, cell in left:
+            loader.push_formula(sheet, cell)
+        loader.complete()
+        read_by_columns = {cell for column in columns for cell in _cells_read(column)} if inputs else set()
+        unread = [f"{sheet}!{cell}" for sheet, cell in inputs or {}
+                  if not loader.reads(sheet, *split_a1(cell)) and (sheet, *split_a1(cell)) not in read_by_columns]
+        if unread:
+            raise KeyError(f"{', '.join(unread)}: not an input of any formula")
+        model.finish(complete=False)
+        solution = model.calculate()
         solved = _node_index(solution)
-        if any((sheet.upper(), arrays.get((sheet, cell), cell)) not in solved for sheet, cell in found):
+        if any((sheet.upper(), arrays.get((sheet, cell), cell)) not in solved for sheet, cell in left):
             in_cycles = _node_index(_nodes_in_cycles(model.dsp, solution))
-            circular = [(sheet, cell) for sheet, cell in found
+            circular = [(sheet, cell) for sheet, cell in left
                         if (sheet.upper(), arrays.get((sheet, cell), cell)) in in_cycles]
             if circular:
                 raise CircularReferenceError(circular)
-        for (sheet, cell) in _output_cells(found, arrays):
-            result[(sheet, cell)] = None
-        for (sheet, cell) in found:
+        for (sheet, cell) in left:
             ref = arrays.get((sheet, cell), cell)
             node = solved.get((sheet.upper(), ref))
             if node is None:
                 continue
-            value = solution[node]
-            grid = _to_grid(value)
+            grid = _to_grid(solution[node])
             for r, row in enumerate(cells_of(ref)):
                 for c, key in enumerate(row):
                     v = grid[r, c] if r < grid.shape[0] and c < grid.shape[1] else None

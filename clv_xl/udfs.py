@@ -1095,3 +1095,39 @@ def CLV_DERL_INTERVAL(params, renewals, discount_rate=0.0, value_per_period=1.0)
 def _interval_rows(name, value, low, high):
     return [[name, "95% low", "95% high"]] + [list(map(float, row)) for row in
                                               np.column_stack([np.ravel(value), np.ravel(low), np.ravel(high)])]
+
+
+#: The arguments in which each function computes cell by cell (:func:`clv_xl.cells.evaluate`; ``None``:
+#: all of them): given ranges there, each result cell comes from the same cells of those ranges, the
+#: other arguments being settings shared by every cell. ``clv-xl recalc`` evaluates a column of such
+#: formulas filled down in one call (:mod:`clv_xl.recalc`); tests/test_recalc.py checks every entry.
+CELLWISE_ARGUMENTS = {
+    "CLV_AVG": None,
+    "CLV_CHURN": None,
+    "CLV_NET": None,
+    "CLV_CHURN_RATE": None,
+    "CLV_RETENTION": None,
+    "CLV_LIFESPAN": None,
+    "CLV_CAC_RATIO": None,
+    "CLV_PAYBACK": None,
+    "CLV_PALIVE": ("frequency", "recency", "T"),
+    "CLV_PURCHASES": ("frequency", "recency", "T", "horizon"),
+    "CLV_PURCHASES_NEW": ("horizon",),
+    "CLV_SPEND": ("frequency", "monetary"),
+    "CLV_PREDICT": ("frequency", "recency", "T", "monetary"),
+    "CLV_SBG_SURVIVAL": ("periods",),
+    "CLV_SBG_RETENTION": ("periods",),
+    "CLV_DEL": ("discount_rate", "value_per_period"),
+    "CLV_DERL": ("renewals", "discount_rate", "value_per_period"),
+}
+
+
+def _declare_cellwise(declared):
+    """Set ``cellwise_arguments`` (what :mod:`clv_xl.recalc` reads) on each function of ``declared``."""
+    for name, arguments in declared.items():
+        function = FUNCTIONS[name]
+        function.cellwise_arguments = frozenset(inspect.signature(function).parameters if arguments is None
+                                                else arguments)
+
+
+_declare_cellwise(CELLWISE_ARGUMENTS)

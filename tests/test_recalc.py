@@ -1,8 +1,11 @@
 """clv_xl.recalc: headless recalculation against the values XlsxWriter cached."""
 
+import functools
+import inspect
 import zipfile
 
 import formulas
+import numpy as np
 import openpyxl
 import pytest
 import xlsxwriter
@@ -162,3 +165,154 @@ def test_libreoffice_prints_the_recalculated_workbook(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
     text = pdf_text(pdf)
     assert "1230" in text  # CLV_SIMPLE(123, 0.1), recalculated, as LibreOffice shows it
+
+
+# --- filled-down columns evaluated in one call ------------------------------------------------
+
+CUSTOMERS = 30
+BAD_ROW = 7  # text where a number belongs: only this row's results are messages
+ODD_ROW = 12  # CLV_AVG with another margin: its own group, not the column's
+
+
+def build_customers(path):
+    """Per-row CLV_AVG / CLV_CHURN / CLV_SEGMENT / CLV_NET columns, an engine column and aggregates."""
+    rng = np.random.default_rng(7)
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Customers")
+    sheet.write_row("A1", ["customer", "value", "purchases", "lifespan", "churn", "clv", "churn clv", "tier",
+                           "net", "", "", "half churn", "lifespan"])
+    sheet.write_column("J1", [0.3, 0.01, None, 500, 1500])  # margin, discount rate, tier thresholds
+    for row in range(2, CUSTOMERS + 2):
+        sheet.write_string(f"A{row}", f"C{row}")
+        if row == BAD_ROW:
+            sheet.write_string(f"B{row}", "n/a")
+        else:
+            sheet.write_number(f"B{row}", rng.uniform(10, 100))
+        sheet.write_row(f"C{row}", [int(rng.integers(1, 12)), rng.uniform(0.5, 5), rng.uniform(0.05, 0.5)])
+        margin = "0.5" if row == ODD_ROW else "$J$1"
+        sheet.write_formula(f"F{row}", f"=CLV_AVG(B{row},C{row},D{row},{margin})")
+        sheet.write_formula(f"G{row}", f"=CLV_CHURN(B{row},$J$1,E{row},$J$2)" if row != 15 else f"=B{row}*2")
+        sheet.write_formula(f"H{row}", f"=CLV_SEGMENT(F{row},$J$4:$J$5)")
+        sheet.write_formula(f"I{row}", f"=CLV_NET(G{row},10)")
+        sheet.write_formula(f"L{row}", f"=E{row}/2")
+        sheet.write_formula(f"M{row}", f"=CLV_LIFESPAN(L{row})")
+    last = CUSTOMERS + 1
+    summary = book.add_worksheet("Summary")
+    summary.write_formula("A1", f"=SUM(Customers!F2:F{last})")
+    summary.write_formula("A2", f"=SUM(Customers!G2:G{last})")
+    summary.write_formula("A3", f'=COUNTIF(Customers!H2:H{last},"High")')
+    summary.write_formula("A4", f"=AVERAGE(Customers!I2:I{last})")
+    summary.write_formula("A5", f"=SUM(Customers!M2:M{last})")
+    book.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def customers(tmp_path_factory):
+    return build_customers(tmp_path_factory.mktemp("columns") / "customers.xlsx")
+
+
+def counted(function, calls):
+    """``function`` (its signature and ``cellwise_arguments`` kept) recording each call in ``calls``."""
+    @functools.wraps(function)
+    def call(*args):
+        calls.append(args)
+        return function(*args)
+
+    return call
+
+
+def test_filled_down_columns_give_what_the_engine_gives_cell_by_cell(customers):
+    from clv_xl.udfs import FUNCTIONS
+
+    calls = []
+    functions = {**FUNCTIONS, "CLV_AVG": counted(FUNCTIONS["CLV_AVG"], calls)}
+    by_column = recalc.recalculate(customers, functions)
+    by_cell = recalc.recalculate(customers, FUNCTIONS, by_column=False)
+    assert dict(by_column) == dict(by_cell)
+    assert {k: type(v) for k, v in by_column.items()} == {k: type(v) for k, v in by_cell.items()}
+    assert sorted(by_column.udf_errors) == sorted(by_cell.udf_errors) == []
+    assert len(calls) == 2  # the filled-down column in one call, the odd row alone
+    assert by_column[("Customers", f"F{BAD_ROW}")].startswith("#VALUE!")
+    assert by_column[("Customers", f"G{BAD_ROW}")].startswith("#VALUE!")
+    numbers = [by_column[("Customers", f"F{row}")] for row in range(2, CUSTOMERS + 2) if row != BAD_ROW]
+    assert all(isinstance(value, float) for value in numbers)
+    inputs = openpyxl.load_workbook(customers)["Customers"]
+    odd = [inputs[f"{column}{ODD_ROW}"].value for column in "BCD"]
+    assert by_column[("Customers", f"F{ODD_ROW}")] == FUNCTIONS["CLV_AVG"](*[[[v]] for v in odd], [[0.5]])
+    assert by_column[("Customers", "G15")] == 2 * inputs["B15"].value
+    assert by_column[("Summary", "A3")] == sum(by_column[("Customers", f"H{row}")] == "High"
+                                              for row in range(2, CUSTOMERS + 2))
+
+
+def test_what_if_inputs_reach_columns_and_engine_alike(customers):
+    from clv_xl.udfs import FUNCTIONS
+
+    changed = {("Customers", "B2"): 1000.0, ("Customers", "J1"): 0.5, ("Customers", "E3"): 0.25}
+    by_column = recalc.recalculate(customers, FUNCTIONS, inputs=changed)
+    assert dict(by_column) == dict(recalc.recalculate(customers, FUNCTIONS, inputs=changed, by_column=False))
+    assert by_column != recalc.recalculate(customers, FUNCTIONS)
+    with pytest.raises(KeyError, match="formula cell"):
+        recalc.recalculate(customers, FUNCTIONS, inputs={("Customers", "F2"): 1.0})
+    with pytest.raises(KeyError, match="not an input"):
+        recalc.recalculate(customers, FUNCTIONS, inputs={("Customers", "Z99"): 1.0})
+
+
+def test_a_column_reading_its_own_cells_is_left_to_the_engine(tmp_path):
+    path = tmp_path / "running.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Calc")
+    sheet.write_column("A1", [10.0, 20.0, 30.0, 40.0])
+    sheet.write_formula("B1", "=CLV_SIMPLE(A1,0.5)")
+    for row in range(2, 5):
+        sheet.write_formula(f"B{row}", f"=CLV_SIMPLE(B{row - 1},0.5)")  # each row reads the one above
+    book.close()
+    done = recalc.recalculate(path, U.FUNCTIONS)
+    assert [done[("Calc", f"B{row}")] for row in range(1, 5)] == [20.0, 40.0, 80.0, 160.0]
+
+
+def test_relative_form_is_the_same_for_a_formula_filled_down():
+    assert recalc.relative_form("=CLV_AVG(B7,$C$2,Inputs!D7,'Q1 2024'!E8,\"B7\")", 7) == \
+        "=CLV_AVG(B[0],$C$2,Inputs!D[0],'Q1 2024'!E[1],\"B7\")"
+    assert recalc.relative_form("=LOG10(A3)+SUM(A$1:A2)", 3) == "=LOG10(A[0])+SUM(A$1:A[-1])"
+
+
+def cellwise_sample(name, rows, rng):
+    """A column of inputs for the argument ``name``, with a text and a blank among the numbers."""
+    if name in ("frequency", "renewals", "periods"):
+        values = rng.integers(0, 10, rows).astype(float)
+    elif name in ("recency", "T", "horizon", "monetary", "value_per_period", "avg_purchase_value"):
+        values = rng.uniform(1, 50, rows)
+    else:
+        values = rng.uniform(0.05, 0.9, rows)
+    column = [[float(value)] for value in values]
+    column[1], column[3] = [["text"]][0], [None]
+    return column
+
+
+SETTINGS = {"params": [[0.243], [4.414], [0.793], [2.426]], "bgnbd_params": [[0.243], [4.414], [0.793], [2.426]],
+            "gg_params": [[6.25], [3.74], [15.44]], "horizon": [[52.0]]}
+SBG_PARAMS = [[0.704], [1.182]]
+
+
+@pytest.mark.parametrize("name", sorted(__import__("clv_xl.udfs").udfs.CELLWISE_ARGUMENTS))
+def test_each_declared_cellwise_function_gives_per_cell_results_for_columns(name):
+    from clv_xl.udfs import FUNCTIONS
+
+    function = FUNCTIONS[name]
+    rng = np.random.default_rng(3)
+    rows = 12
+    arguments = {}
+    for argument in inspect.signature(function).parameters:  # settings left out take their defaults
+        if argument in function.cellwise_arguments:
+            arguments[argument] = cellwise_sample(argument, rows, rng)
+        elif argument == "params" and name.startswith(("CLV_SBG", "CLV_DEL", "CLV_DERL")):
+            arguments[argument] = SBG_PARAMS
+        elif argument in SETTINGS:
+            arguments[argument] = SETTINGS[argument]
+    whole = function(**arguments)
+    assert len(whole) == rows and all(len(row) == 1 for row in whole)
+    for index in range(rows):
+        one_row = {argument: [value[index]] if argument in function.cellwise_arguments else value
+                   for argument, value in arguments.items()}
+        assert function(**one_row) == whole[index][0], (index, one_row)
