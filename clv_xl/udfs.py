@@ -879,7 +879,7 @@ def CLV_TRACKING(params, customer_ids, dates, end=None, period="W"):
 
 @excel_function
 def CLV_FREQ_FIT(params, frequency, T, max_count=7):
-    """Customers with 0, 1, 2, ... repeat purchases: actual vs the BG/NBD's expectation, with a chi-square test.
+    """Customers with 0, 1, 2, ... repeat purchases: actual vs the BG/NBD model, with a chi-square test.
 
     Fader, Hardie & Lee note "Creating a Fit Histogram for the BG/NBD Model"
     (2007): expected counts from each customer's own age T. Below the table:
