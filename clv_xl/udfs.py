@@ -696,8 +696,22 @@ def CLV_FIT_SBG(survivors):
     survivors
         Customers still active at period 0, 1, 2, ... (a column; counts or percentages).
     """
+    _check_no_gap(survivors)
     params = _cached_fit(formula.fit_sbg, survivors=survivors)
     return _params_block(params, formula.SBG_PARAMETERS)
+
+
+def _check_no_gap(survivors):
+    """Refuse a blank survivor cell followed by a count: the later counts would move up a period.
+
+    Blank cells after the last count are fine (a range drawn longer than the data).
+    """
+    cells = column_values("survivors", survivors, blank_ok=True)
+    last_count = max((index for index, cell in enumerate(cells) if cell is not None), default=-1)
+    gap = next((index for index in range(last_count) if cells[index] is None), None)
+    if gap is not None:
+        raise NumError(f"survivors has a blank cell in row {gap + 1} before later counts: a gap shifts every "
+                       "later period; fill in that period's count, or end the range at the last count")
 
 
 def _sbg(params):

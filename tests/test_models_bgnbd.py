@@ -213,7 +213,7 @@ def test_weights_give_the_same_optimum_as_repeated_rows(cdnow_summary):
 
 def test_errors_name_the_argument():
     with pytest.raises(FitError, match="frequency > 0"):
-        bgnbd.fit([0, 0, 0], [0, 0, 0], [10, 20, 30])
+        bgnbd.fit([0, 0, 0, 0], [0, 0, 0, 0], [10, 20, 30, 40])
     with pytest.raises(NumError, match=r"recency must be >= 0 \(got -1\)"):
         bgnbd.p_alive(PUBLISHED, 1, -1, 10)
     with pytest.raises(NumError, match="T must be >= recency"):

@@ -54,7 +54,7 @@ def test_expected_spend_lies_between_population_and_own_mean(x, zbar, q):
 def test_errors():
     with pytest.raises(NumError, match=r"q must be > 1"):
         gamma_gamma.expected_spend(GammaGammaParams(2.0, 0.9, 10.0), 1, 10)
-    with pytest.raises(FitError, match="at least 2"):
+    with pytest.raises(FitError, match="at least 3"):
         gamma_gamma.fit([0, 1, 0], [0, 5, 0])
     with pytest.raises(NumError, match="monetary must be > 0"):
         gamma_gamma.fit([1, 2], [5, 0])

@@ -182,15 +182,19 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     Raises
     ------
     FitError
-        If the optimiser does not converge or a parameter runs off to 0 or
-        infinity (e.g. nobody made a repeat purchase).
+        If there are fewer than 4 customers or 2 repeat buyers, a recency
+        breaks the first-purchase convention, or the data do not identify
+        the parameters (:func:`clv_xl.models._mle.maximize`: no convergence,
+        an optimum at a bound or at the start, a flat likelihood).
     """
-    data = _Customers.validated(frequency, recency, T, weights).compressed()
+    customers = _Customers.validated(frequency, recency, T, weights)
+    _check_fit_data(customers)
+    data = customers.compressed()
+    if data.x.size < MIN_CUSTOMERS:
+        raise FitError(f"fit needs customers with at least {MIN_CUSTOMERS} different (frequency, recency, T) "
+                       f"rows (got {data.x.size}): identical customers show no spread to estimate r, alpha, a "
+                       "and b from; check that the columns are the customers' own summaries")
     total_weight = data.weights.sum()
-    if total_weight <= 0:
-        raise FitError(f"fit needs at least one customer with weight > 0 (got total weight {total_weight:g})")
-    if not np.any((data.x > 0) & (data.weights > 0)):
-        raise FitError("fit needs at least one customer with frequency > 0 (got none): nothing to learn from")
 
     def objective(log_params):
         params = np.exp(log_params)
@@ -203,15 +207,47 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     mean_x = np.average(data.x, weights=data.weights)
     mean_T = np.average(data.T, weights=data.weights)
     start = np.log([1.0, max(mean_T, 1e-6) / max(mean_x, 1e-6), 1.0, 1.0])
-    estimates, mean_log_likelihood = _mle.maximize(objective, start, PARAM_NAMES)
-    r, alpha, a, b = estimates
+    result = _mle.maximize(objective, start, PARAM_NAMES, total_weight,
+                           "use more customers (a few hundred) or a longer history")
+    r, alpha, a, b = result.params
     return BGNBDParams(
         float(r), float(alpha), float(a), float(b),
-        log_likelihood=float(mean_log_likelihood * total_weight),
+        log_likelihood=float(result.mean_log_likelihood * total_weight),
         n_customers=int(round(total_weight)),
         converged=True,
-        covariance=_mle.covariance(objective, estimates, total_weight),
+        covariance=result.covariance,
     )
+
+
+#: Fewest customers (total weight) a fit accepts: one per parameter.
+MIN_CUSTOMERS = len(PARAM_NAMES)
+#: Fewest repeat buyers: the drop-out parameters a and b are learnt from them alone.
+MIN_REPEAT_BUYERS = 2
+
+
+def _check_fit_data(customers: _Customers) -> None:
+    """Refuse data that cannot identify the four parameters, naming the cause.
+
+    Too few customers or repeat buyers, and summaries that break the
+    first-purchase convention (x > 0 with t_x = 0: a repeat purchase on the
+    first day; x = 0 with t_x > 0), which CLV_RFM never produces.
+    """
+    total_weight = customers.weights.sum()
+    if total_weight < MIN_CUSTOMERS:
+        raise FitError(f"fit needs at least {MIN_CUSTOMERS} customers to estimate r, alpha, a and b "
+                       f"(got {total_weight:g}); use the whole customer list")
+    repeat_buyers = customers.weights[customers.x > 0].sum()
+    if repeat_buyers < MIN_REPEAT_BUYERS:
+        raise FitError(f"fit needs at least {MIN_REPEAT_BUYERS} customers with frequency > 0 (got "
+                       f"{repeat_buyers:g}): without repeat purchases the purchase and drop-out rates "
+                       "cannot be told apart; use a longer history")
+    for wrong, rule in (((customers.x > 0) & (customers.t_x == 0), "> 0 where frequency > 0"),
+                        ((customers.x == 0) & (customers.t_x > 0), "0 where frequency is 0")):
+        if wrong.any():
+            row = int(np.argmax(wrong))
+            raise FitError(f"recency must be {rule} (got {customers.t_x[row]:g} with frequency "
+                           f"{customers.x[row]:g} in row {row + 1}): recency is the time of the last "
+                           "repeat purchase; use the columns CLV_RFM returns")
 
 
 def p_alive(params: BGNBDParams, frequency, recency, T) -> np.ndarray:

@@ -25,6 +25,8 @@ from clv_xl.models._params import ModelParams
 from clv_xl.models._checks import broadcast, float_array, require
 
 PARAM_NAMES = ("p", "q", "gamma")
+#: Fewest repeat buyers a fit accepts: one per parameter.
+MIN_REPEAT_BUYERS = len(PARAM_NAMES)
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,19 @@ def fit(frequency, monetary) -> GammaGammaParams:
     Raises
     ------
     FitError
-        With fewer than 2 repeat buyers, or when the optimiser does not converge.
+        With fewer than 3 repeat buyers (one per parameter), the same monetary
+        value for all of them, or data that do not identify the parameters
+        (:func:`clv_xl.models._mle.maximize`).
     """
     x, z, buyers = _repeat_buyers(frequency, monetary)
     x, z = x[buyers], z[buyers]
-    if x.size < 2:
-        raise FitError(f"fit needs at least 2 customers with frequency > 0 (got {x.size})")
+    if x.size < MIN_REPEAT_BUYERS:
+        raise FitError(f"fit needs at least {MIN_REPEAT_BUYERS} customers with frequency > 0 to estimate "
+                       f"p, q and gamma (got {x.size}); use a longer history or more customers")
+    if np.all(z == z[0]):
+        raise FitError(f"monetary is the same for every customer with frequency > 0 (got {z[0]:g} for all "
+                       f"{x.size}): with no spread in spend the model cannot be estimated; use {z[0]:g} as "
+                       "the expected spend")
 
     def objective(log_params):
         params = np.exp(log_params)
@@ -123,14 +132,15 @@ def fit(frequency, monetary) -> GammaGammaParams:
 
     # start: p = 1, q = 2 and gamma making the mean spend p*gamma/(q-1) the sample mean
     start = np.log([1.0, 2.0, z.mean()])
-    estimates, mean_log_likelihood = _mle.maximize(objective, start, PARAM_NAMES)
-    p, q, gamma = estimates
+    result = _mle.maximize(objective, start, PARAM_NAMES, x.size,
+                           "use more repeat buyers (a few hundred) or a longer history")
+    p, q, gamma = result.params
     return GammaGammaParams(
         float(p), float(q), float(gamma),
-        log_likelihood=float(mean_log_likelihood * x.size),
+        log_likelihood=float(result.mean_log_likelihood * x.size),
         n_customers=int(x.size),
         converged=True,
-        covariance=_mle.covariance(objective, estimates, x.size),
+        covariance=result.covariance,
     )
 
 

@@ -28,6 +28,8 @@ from clv_xl.models._checks import discount_rate as checked_discount_rate
 from clv_xl.models._checks import float_array, require, scalar
 
 PARAM_NAMES = ("gamma", "delta")
+#: Fewest survivor values a fit accepts: the cohort size and one period per parameter.
+MIN_SURVIVOR_COUNTS = 1 + len(PARAM_NAMES)
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,18 @@ def fit(survivors) -> SBGParams:
     Raises
     ------
     FitError
-        If the optimiser does not converge, e.g. when nobody churns or the data
-        show no heterogeneity (gamma and delta run off to infinity).
+        With fewer than 3 values (one period identifies only the mean churn),
+        when nobody churns, or when the data do not identify the parameters
+        (:func:`clv_xl.models._mle.maximize`), e.g. a constant retention rate
+        (no heterogeneity: gamma and delta run off to infinity together).
     """
     counts = float_array("survivors", survivors).reshape(-1)
-    if counts.size < 2:
-        raise FitError(f"survivors needs the cohort size and at least one later period (got {counts.size} values)")
+    if counts.size < MIN_SURVIVOR_COUNTS:
+        raise FitError(
+            f"survivors needs the cohort size and at least {MIN_SURVIVOR_COUNTS - 1} later periods to estimate "
+            f"gamma and delta (got {counts.size} values); one period gives only the churn rate "
+            "(CLV_CHURN_RATE)"
+        )
     require("survivors", counts, counts >= 0, ">= 0")
     require("survivors", counts[:1], counts[:1] > 0, "> 0 in period 0 (the cohort size)")
     increase = np.diff(counts) > 0
@@ -149,14 +157,15 @@ def fit(survivors) -> SBGParams:
         value, gradient = _log_likelihood_and_gradient(*params, lost, counts[-1], lost.size)
         return -value / cohort_size, -gradient * params / cohort_size
 
-    estimates, mean_log_likelihood = _mle.maximize(objective, np.zeros(2), PARAM_NAMES)
-    gamma, delta = estimates
+    result = _mle.maximize(objective, np.zeros(2), PARAM_NAMES, cohort_size,
+                           "use more periods, or a constant churn rate (CLV_CHURN) if retention does not rise")
+    gamma, delta = result.params
     return SBGParams(
         float(gamma), float(delta),
-        log_likelihood=float(mean_log_likelihood * cohort_size),
+        log_likelihood=float(result.mean_log_likelihood * cohort_size),
         n_customers=float(cohort_size),
         converged=True,
-        covariance=_mle.covariance(objective, estimates, cohort_size),
+        covariance=result.covariance,
     )
 
 
