@@ -78,7 +78,7 @@ def test_the_copy_is_a_macro_free_xlsx_with_its_charts(values_only):
     sheets = [data.decode() for name, data in copy.items() if name.startswith("xl/worksheets/sheet")]
     assert not any(re.search(r'\scm="|<f\b|t="str"', xml) for xml in sheets)
     charts = sorted(name for name in original if name.startswith("xl/charts/"))
-    assert len(charts) == 3 and all(copy[name] == original[name] for name in charts)
+    assert charts and all(copy[name] == original[name] for name in charts)
     sheet_names = openpyxl.load_workbook(TEMPLATE, read_only=True).sheetnames
     assert openpyxl.load_workbook(values_only, read_only=True).sheetnames == sheet_names
 
