@@ -3,6 +3,7 @@
 import functools
 import inspect
 import zipfile
+from pathlib import Path
 
 import formulas
 import numpy as np
@@ -316,3 +317,55 @@ def test_each_declared_cellwise_function_gives_per_cell_results_for_columns(name
         one_row = {argument: [value[index]] if argument in function.cellwise_arguments else value
                    for argument, value in arguments.items()}
         assert function(**one_row) == whole[index][0], (index, one_row)
+
+
+def with_shared_formulas(path, tmp_path):
+    """``path`` with the CLV_AVG column stored as Excel stores a filled-down column: one shared formula."""
+    with zipfile.ZipFile(path) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    last = CUSTOMERS + 1
+    sheet = sheet.replace("<f>CLV_AVG(B2,C2,D2,$J$1)</f>", f'<f t="shared" ref="F2:F{last}" si="0">CLV_AVG(B2,C2,D2,$J$1)</f>')
+    for row in range(3, last + 1):
+        sheet = sheet.replace(f"<f>CLV_AVG(B{row},C{row},D{row},$J$1)</f>", '<f t="shared" si="0"/>')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    shared = tmp_path / "shared.xlsx"
+    with zipfile.ZipFile(shared, "w") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return shared
+
+
+def engine_reads(path):
+    """Formulas and values as the ``formulas`` engine reads them (its openpyxl reader, then compile_cell)."""
+    from formulas.excel.xlreader import load_workbook
+    from formulas.tokens.operand import Error
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    book = load_workbook(str(path), data_only=False)
+    found, values = {}, {}
+    for sheet in book.worksheets:
+        table = values.setdefault(sheet.title, {})
+        for cell in sheet._cells.values():
+            value = cell.value
+            if isinstance(value, ArrayFormula) or (isinstance(value, str) and value.startswith("=")):
+                found[(sheet.title, cell.coordinate)] = getattr(value, "text", value)
+            elif value is not None:
+                value = round(value, 15) if isinstance(value, float) else value
+                table[(cell.row, cell.column)] = Error.errors.get(value, value) if cell.data_type == "e" else value
+    return found, values
+
+
+def test_the_package_reader_reads_what_the_engine_reads(customers, workbook, tmp_path):
+    from clv_xl.template import TEMPLATE_NAME
+
+    template = Path(__file__).resolve().parents[1] / TEMPLATE_NAME
+    for path in (customers, workbook, with_shared_formulas(customers, tmp_path), template):
+        found, values = engine_reads(path)
+        read = recalc.read_package(path)
+        assert read.formulas == found and read.values == values, path
+    shared = with_shared_formulas(customers, tmp_path)
+    assert recalc.read_package(shared).formulas[("Customers", "F9")] == "=CLV_AVG(B9,C9,D9,$J$1)"
+    from clv_xl.udfs import FUNCTIONS
+
+    assert recalc.recalculate(shared, FUNCTIONS) == recalc.recalculate(customers, FUNCTIONS)
