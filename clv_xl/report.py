@@ -36,16 +36,20 @@ def check_formula(result_cell: str, stated_cell: str, tolerance: float) -> str:
 
 
 def find_checks(path, values: dict, formulas: dict) -> list[Check]:
-    """The checks of the workbook at ``path``, with ``values`` of its formula cells."""
+    """The checks of the workbook at ``path``, with ``values`` of its formula cells.
+
+    The workbook is read (for the titles and stated values) only if it has check cells.
+    """
     import openpyxl
 
+    found_checks = [(sheet, cell, found) for (sheet, cell), formula in formulas.items()
+                    if (found := CHECK_FORMULA.match(formula.replace(" ", "")))]
+    if not found_checks:
+        return []
     book = openpyxl.load_workbook(path, data_only=True)
     checks = []
     try:
-        for (sheet, cell), formula in formulas.items():
-            found = CHECK_FORMULA.match(formula.replace(" ", ""))
-            if not found:
-                continue
+        for sheet, cell, found in found_checks:
             row = int(re.sub(r"[A-Z$]", "", cell))
             lookup = lambda ref: values.get((sheet, ref.replace("$", "")), book[sheet][ref.replace("$", "")].value)
             checks.append(Check(sheet, str(book[sheet][f"A{row}"].value), lookup(found["result"]),
