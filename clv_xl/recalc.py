@@ -782,9 +782,10 @@ class _EngineLoader:
     compiled one by one (``compile_cell``/``add_cell``, as ``ExcelModel.push`` does),
     and each range or cell they read that holds no such formula becomes one input
     node with its values (constants, and results computed outside the engine) as
-    the node's default.  A range that mixes such formulas with other cells is built
-    cell by cell, as ``ExcelModel.complete`` does; references the loader does not
-    handle (other workbooks, spill anchors, bad names) go to ``ExcelModel.complete``.
+    the node's default.  A range that mixes such formulas with other cells is
+    assembled by the engine from the formulas and one constant node per run of
+    other cells in a column; references the loader does not handle (other
+    workbooks, spill anchors, bad names) go to ``ExcelModel.complete``.
     """
 
     def __init__(self, model: Any, book: Any, context: dict[str, Any],
@@ -811,16 +812,23 @@ class _EngineLoader:
         added = self.model.add_cell(compiled, context, self.model.formula_ranges(context))
         return list(added.inputs or ()) if added is not None else []
 
-    def _push_value(self, sheet: str, row: int, column: int, value: Any) -> None:
+    def _push_values(self, sheet: str, box: Box) -> None:
+        """Add the cells of ``box`` as a constant node with their values (blank cells included)."""
         from formulas.cell import Cell
 
         _worksheet, context = self._sheet_context(sheet)
-        cell = Cell(f"{col_letter(column)}{row}", value, context=context, check_formula=False)
+        first_row, last_row, column, _last_column = box
+        reference = f"{col_letter(column)}{first_row}" + (f":{col_letter(column)}{last_row}" if last_row > first_row
+                                                          else "")
+        cell = Cell(reference, _gather(_Block(sheet, box), [], self.values), context=context, check_formula=False)
         self.model.add_cell(cell, context, self.model.formula_ranges(context))
 
     def complete(self) -> None:
-        """Give every node read by the formulas pushed so far its value (or its cells, if it mixes
-        values and formulas: those are all pushed already)."""
+        """Give every node read by the formulas pushed so far its value.
+
+        A range holding formulas of the engine (all pushed already) is built by the
+        engine from those and from one constant node per run of other cells in a column.
+        """
         import schedula as sh
         from formulas.errors import InvalidRangeName
         from formulas.ranges import Ranges
@@ -851,10 +859,12 @@ class _EngineLoader:
                 model.dsp.set_default_value(node, _gather(_Block(sheet, box), [], self.values))
                 continue
             last_row, last_column = self.extents[sheet]
-            within = (box[0], min(box[1], last_row), box[2], min(box[3], last_column))
-            for (row, column), value in _cells_in(self.values.get(sheet, {}), within):
-                if (row, column) not in engine:
-                    self._push_value(sheet, row, column, value)
+            for column in range(box[2], min(box[3], last_column) + 1):  # each run of non-formula cells
+                rows = [box[0] - 1, *sorted(row for (row, col) in engine if col == column and box[0] <= row <= box[1]),
+                        min(box[1], last_row) + 1]
+                for after, before in zip(rows, rows[1:]):
+                    if before - after > 1:
+                        self._push_values(sheet, (after + 1, before - 1, column, column))
         if delegated:
             model.complete(delegated)
 
