@@ -26,12 +26,16 @@ Blank rows (including ``,,,`` rows) are skipped. Anything else that cannot be
 read for sure is refused with a :class:`~clv_xl.errors.FileFormatError` naming
 the row as the user sees it in the file (the header is row 1), the value and
 the fix; nothing is returned then.
+
+Order lines pasted on a sheet (xlwings Lite reads no local files) come through
+:func:`orders_from_cells` as the same frame, read from the cells' own types.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import os
 from dataclasses import dataclass
@@ -47,6 +51,7 @@ DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 #: Day 0 of Excel's serial numbers (1900 date system; serials from 61 on, after its false 1900-02-29).
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 FIRST_EXCEL_SERIAL, LAST_EXCEL_SERIAL = 61, 2958465  # 1900-03-01 .. 9999-12-31
+SERIAL_RANGE = f"Excel serial numbers run from {FIRST_EXCEL_SERIAL} (1900-03-01) to {LAST_EXCEL_SERIAL} (9999-12-31)"
 #: Two-digit years below this are 20yy, the others 19yy (Excel's rule).
 TWO_DIGIT_YEAR_CUTOFF = 30
 
@@ -184,6 +189,103 @@ def read_transactions(path_or_bytes, date_order: str = "auto", *,
     read_format = ReadFormat(len(frame), delimiter, decimal_mark, thousands, date_column.style,
                              encoding, date_column.zones_dropped, date_order)
     return frame, read_format
+
+
+def orders_from_cells(rows, *, sheet: str = "Transactions", first_row: int = 2) -> pd.DataFrame:
+    """Order lines from a sheet's cells, as xlwings reads them (customer, date and amount per row).
+
+    The sheet counterpart of :func:`read_transactions` (xlwings Lite reads no local files, so
+    there the order lines are pasted). Excel already typed each cell: an ID may be text or a
+    number (``123.0`` is customer ``"123"``), a date a datetime or an Excel serial number
+    (xlwings Lite sends some dates as serials; a fraction is the time of day), an amount a
+    number. Rows blank in all three cells after the last line are skipped; the formulas
+    read the lines as one block, so a blank row between lines is refused.
+
+    Parameters
+    ----------
+    rows : sequence of sequences
+        The cells of columns A:C (or more; the first three are read), one list per sheet row.
+    sheet : str
+        The sheet's name, in messages.
+    first_row : int
+        Sheet row of ``rows[0]``, in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id`` (text), ``date`` (datetime64) and ``amount`` (float), as
+        :func:`read_transactions` gives them, one row per order line in sheet order.
+
+    Raises
+    ------
+    FileFormatError
+        Naming the cell, its value and the fix, for a blank ID, date or amount, a date that is
+        text or outside Excel's dates, an amount that is not a number, a blank row between
+        lines, or no lines. Nothing is returned then.
+    """
+    cells = [row[:3] for row in rows]
+    filled = [not all(_blank(value) for value in row) for row in cells]
+    if not any(filled):
+        raise FileFormatError(f"{sheet} has no order lines from row {first_row} on; paste customer, date and "
+                              f"amount into columns A:C")
+    lines = len(filled) - filled[::-1].index(True)
+    ids, dates, amounts = [], [], []
+    for row, (customer, date, amount) in enumerate(cells[:lines], start=first_row):
+        if not filled[row - first_row]:
+            raise FileFormatError(f"{sheet} row {row} is blank between order lines; delete the row (the formulas "
+                                  f"read the lines as one block from row {first_row})")
+        ids.append(_id_from_cell(customer, f"{sheet}!A{row}"))
+        dates.append(_date_from_cell(date, f"{sheet}!B{row}"))
+        amounts.append(_amount_from_cell(amount, f"{sheet}!C{row}"))
+    return pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
+                         "date": pd.to_datetime(dates),
+                         "amount": np.array(amounts, dtype=float)})
+
+
+def _blank(value) -> bool:
+    """Whether a cell is empty (None, or text of spaces only)."""
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _is_number(value) -> bool:
+    """Whether a cell holds a number (TRUE and FALSE are not numbers)."""
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _id_from_cell(value, cell: str) -> str:
+    """A customer ID as text: Excel's number ``123.0`` is ``"123"``, text stays as typed (stripped)."""
+    if _blank(value):
+        raise FileFormatError(f"{cell}: the customer ID is blank; fill it in or delete the row")
+    if isinstance(value, str):
+        return value.strip()
+    if _is_number(value):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    raise FileFormatError(f"{cell}: the customer ID {value!r} is not text or a number; format the column "
+                          f"as Text and retype the ID")
+
+
+def _date_from_cell(value, cell: str) -> pd.Timestamp:
+    """A date cell's value (a datetime or an Excel serial number) as a timestamp."""
+    if _blank(value):
+        raise FileFormatError(f"{cell}: the date is blank; fill it in or delete the row")
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    if not _is_number(value):
+        raise FileFormatError(f"{cell}: the date {value!r} is text, not an Excel date; retype it as a date "
+                              f"or convert the column (Data > Text to Columns > Date)")
+    if not FIRST_EXCEL_SERIAL <= value <= LAST_EXCEL_SERIAL:
+        raise FileFormatError(f"{cell}: the date {value!r} is not a date: {SERIAL_RANGE}")
+    return pd.Timestamp(EXCEL_EPOCH + np.timedelta64(round(float(value) * 86400), "s"))
+
+
+def _amount_from_cell(value, cell: str) -> float:
+    """An amount cell's value as a float."""
+    if _blank(value):
+        raise FileFormatError(f"{cell}: the amount is blank; fill it in (0 for none) or delete the row")
+    if not _is_number(value):
+        raise FileFormatError(f"{cell}: the amount {value!r} is text, not a number; retype it as a number "
+                              f"(0 for none)")
+    return float(value)
 
 
 def read_date(value, date_order: str = "auto", *, name: str = "as_of",
@@ -362,8 +464,7 @@ class _DateColumn:
         """Timestamps of Excel serial numbers (a fraction is the time of day)."""
         serials = serial_text.str.replace(",", ".").astype(float).to_numpy()
         column.refuse_if((serials < FIRST_EXCEL_SERIAL) | (serials > LAST_EXCEL_SERIAL),
-                         f"the date {{value!r}} is not a date: Excel serial numbers run from "
-                         f"{FIRST_EXCEL_SERIAL} (1900-03-01) to {LAST_EXCEL_SERIAL} (9999-12-31)")
+                         f"the date {{value!r}} is not a date: {SERIAL_RANGE}")
         return (EXCEL_EPOCH + np.round(serials * 86400).astype("timedelta64[s]")).astype("datetime64[ns]")
 
     @staticmethod

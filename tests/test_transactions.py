@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from clv_xl import cli
 from clv_xl.errors import CLVError, FileFormatError
-from clv_xl.transactions import ReadFormat, checked_date_order, read_date, read_transactions
+from clv_xl.transactions import ReadFormat, checked_date_order, orders_from_cells, read_date, read_transactions
 
 
 def read(text, encoding="utf-8", **options):
@@ -335,3 +335,44 @@ def test_summarize_refuses_a_shifted_row_and_a_missing_file_in_one_line(tmp_path
     assert not output.exists()  # nothing written for a refused file
     assert cli.main(["summarize", str(tmp_path / "missing.csv")]) == 2
     assert "No such file" in capsys.readouterr().err
+
+
+# --- order lines pasted on a sheet (xlwings Lite) ---------------------------------------------
+
+def test_pasted_cells_give_the_frame_a_file_of_the_same_lines_gives():
+    cells = [["C1", dt.datetime(2025, 1, 5, 14, 30), 10.5],   # a date cell as a datetime
+             [123.0, 45662, 20],                               # a numeric ID, a date as a serial, an int amount
+             ["00123", 45662.5, -7.25],                        # an ID typed as text; noon as a fraction
+             [" C4 ", dt.date(2025, 2, 1), 0.0],
+             [None, None, None], ["", " ", None]]              # blank rows after the last line
+    frame = orders_from_cells(cells)
+    from_file, _ = read("customer,date,amount\nC1,2025-01-05 14:30,10.5\n123,2025-01-05,20\n"
+                        "00123,2025-01-05 12:00,-7.25\nC4,2025-02-01,0\n")
+    pd.testing.assert_frame_equal(frame, from_file)
+    assert list(frame["customer_id"]) == ["C1", "123", "00123", "C4"]
+
+
+@pytest.mark.parametrize("cells, message", [
+    ([["C1", 45662, 1], [None, 45662, 2]], "Transactions!A3: the customer ID is blank; fill it in or delete the row"),
+    ([["C1", 45662, 1], ["C2", "gisteren", 2]],
+     ("Transactions!B3: the date 'gisteren' is text, not an Excel date; retype it as a date or convert the "
+      "column (Data > Text to Columns > Date)")),
+    ([["C1", 12, 1]], ("Transactions!B2: the date 12 is not a date: Excel serial numbers run from 61 (1900-03-01) "
+                       "to 2958465 (9999-12-31)")),
+    ([["C1", None, 1]], "Transactions!B2: the date is blank; fill it in or delete the row"),
+    ([["C1", 45662, "€ 12,50"]], ("Transactions!C2: the amount '€ 12,50' is text, not a number; retype it as a "
+                                  "number (0 for none)")),
+    ([["C1", 45662, True]], "Transactions!C2: the amount True is text, not a number"),
+    ([["C1", 45662, None]], "Transactions!C2: the amount is blank; fill it in (0 for none) or delete the row"),
+    ([[True, 45662, 1]], ("Transactions!A2: the customer ID True is not text or a number; format the column as "
+                          "Text and retype the ID")),
+    ([["C1", 45662, 1], [None, None, None], ["C2", 45662, 1]],
+     ("Transactions row 3 is blank between order lines; delete the row (the formulas read the lines as one "
+      "block from row 2)")),
+    ([[None, None, None]], ("Transactions has no order lines from row 2 on; paste customer, date and amount into "
+                            "columns A:C")),
+])
+def test_a_pasted_cell_that_cannot_be_read_is_refused_with_its_cell_and_value(cells, message):
+    with pytest.raises(FileFormatError) as refused_cell:
+        orders_from_cells(cells)
+    assert str(refused_cell.value).startswith(message)
