@@ -5,8 +5,10 @@ web) through Pyodide. A workbook keeps a ``requirements.txt`` (packages to insta
 and a ``main.py`` (the functions and scripts Lite registers); :func:`snippets` gives
 both, as ``clv-xl lite`` prints them. In ``main.py``, ``from clv_xl.udfs import *``
 registers every ``CLV_*`` function (``clv_xl.udfs.__all__``) and the import of this
-module's scripts adds the buttons Lite can run. Lite cannot read local files, so
-there is no Load CSV script: paste the order lines into the Transactions sheet.
+module's scripts adds the buttons Lite can run: :func:`refresh` (Refresh customers)
+and :func:`use_pasted_lines`. Lite cannot read local files, so there is no Load CSV:
+paste the order lines into the Transactions sheet and run :func:`use_pasted_lines`,
+which resizes what Load CSV resizes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ REQUIREMENTS = "clv-xl\n"
 #: The workbook's main.py.
 MAIN_PY = '''\
 from clv_xl.udfs import *  # registers every CLV_* function
-from clv_xl.lite import refresh  # the Refresh customers button as a script
+from clv_xl.lite import refresh, use_pasted_lines  # the buttons as scripts (Lite has no Load CSV)
 '''
 
 
@@ -35,3 +37,9 @@ def snippets() -> str:
 def refresh(book: xw.Book):
     """Refresh customers: resize every output of the Customers sheet to the pasted table."""
     macros.refresh_book(book)
+
+
+@xw.script
+def use_pasted_lines(book: xw.Book):
+    """Use pasted order lines: resize the Prediction and Validation sheets and the cohort table to them."""
+    macros.use_pasted_lines(book)

@@ -54,7 +54,7 @@ def test_the_lite_snippets_install_clv_xl_and_import_every_function_and_script()
     assert "clv-xl" in lite.REQUIREMENTS
     assert lite.REQUIREMENTS in text and lite.MAIN_PY in text
     assert "from clv_xl.udfs import *" in lite.MAIN_PY
-    assert "from clv_xl.lite import refresh" in lite.MAIN_PY
+    assert "from clv_xl.lite import refresh, use_pasted_lines" in lite.MAIN_PY
 
 
 def test_clv_xl_lite_prints_the_snippets(capsys):

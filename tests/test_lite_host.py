@@ -79,5 +79,5 @@ def test_a_blank_setting_that_lite_sends_as_0_acts_as_left_out(lite):
     assert lite["results"]["segment_blank_tiers"] == lite["results"]["segment"]
 
 
-def test_the_main_py_of_clv_xl_lite_registers_the_refresh_script(lite):
-    assert lite["scripts"] == ["refresh"]  # wrapped by xlwings' Lite script decorator
+def test_the_main_py_of_clv_xl_lite_registers_the_button_scripts(lite):
+    assert lite["scripts"] == ["refresh", "use_pasted_lines"]  # wrapped by xlwings' Lite script decorator

@@ -71,7 +71,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from clv_xl.errors import CLVError  # noqa: E402
-from clv_xl.transactions import read_transactions  # noqa: E402
+from clv_xl.transactions import orders_from_cells, read_transactions  # noqa: E402
 
 
 def read_csv(tmp_path, text, encoding="utf-8"):
@@ -80,10 +80,16 @@ def read_csv(tmp_path, text, encoding="utf-8"):
     return read_transactions(path)
 
 
+#: The template's date settings: as of 2025-12-31, calibration to 2025-08-31, holdout to 2025-12-31.
+TEMPLATE_DATES = macros.DateSettings(pd.Timestamp(2025, 12, 31), pd.Timestamp(2025, 8, 31),
+                                     pd.Timestamp(2025, 12, 31))
+BLANK_DATES = macros.DateSettings(None, None, None)
+
+
 def test_load_csv_reads_the_first_three_columns_and_resizes_the_prediction(tmp_path):
     frame, read_format = read_csv(tmp_path, "customer,date,amount,note\nA,2025-01-05,10.5,x\nA,2025-02-01,20,y\n"
-                                            "B,2025-03-01,7,z\nC,2026-02-01,9,after as-of\n")
-    plan = macros.load_plan(frame, read_format, pd.Timestamp(2025, 12, 31), 3077, NOW)
+                                            "B,2025-09-01,7,z\nC,2026-02-01,9,after as-of\n")
+    plan = macros.load_plan(frame, read_format.details(), TEMPLATE_DATES, NOW, 3077)
     assert plan.rows[0][1:] == [dt.datetime(2025, 1, 5), 10.5] and len(plan.rows) == 4
     assert plan.clear == "A2:C3077"  # the old, longer table is cleared
     prediction = {address: formula for (sheet, address), formula in plan.formulas.items()
@@ -94,44 +100,183 @@ def test_load_csv_reads_the_first_three_columns_and_resizes_the_prediction(tmp_p
     first = layout.RFM_ANCHOR_ROW + 1
     assert prediction[f"G{first}"].endswith(f"B{first}:B{first + 1},C{first}:C{first + 1},D{first}:D{first + 1})")
     assert plan.status == ("Loaded 4 order lines of 2 customers at 2026-11-22 10:30 "
-                           "(commas, decimal points, dates year-month-day, UTF-8)")
+                           "(commas, decimal points, dates year-month-day, UTF-8); "
+                           "validation: 1 customers calibrated to 2025-08-31, holdout to 2025-12-31")
 
 
 def test_load_csv_says_which_dutch_format_it_read(tmp_path):
     frame, read_format = read_csv(tmp_path, "klant;datum;bedrag\n00123;3-1-2025;€ 12,50\n123;13-1-2025;1.234,56\n",
                                   encoding="cp1252")
-    plan = macros.load_plan(frame, read_format, None, 1, NOW)
+    plan = macros.load_plan(frame, read_format.details(), BLANK_DATES, NOW, 1)
     assert plan.rows == [["'00123", dt.datetime(2025, 1, 3), 12.5], ["'123", dt.datetime(2025, 1, 13), 1234.56]]
-    assert plan.status.endswith("(semicolons, decimal commas and thousands dots, dates day-month-year, "
-                                "Windows-1252)")
+    assert "(semicolons, decimal commas and thousands dots, dates day-month-year, Windows-1252)" in plan.status
 
 
 def test_loaded_ids_are_written_as_text_whatever_they_look_like(tmp_path):
     lines = "".join(f'"{text.replace(chr(34), chr(34) * 2)}",2025-01-05,1\n' for text in RISKY_TEXTS)
     frame, read_format = read_csv(tmp_path, "customer,date,amount\n" + lines)
-    plan = macros.load_plan(frame, read_format, None, 1, NOW)
+    plan = macros.load_plan(frame, read_format.details(), BLANK_DATES, NOW, 1)
     assert [row[0] for row in plan.rows] == ["'" + text for text in RISKY_TEXTS]
     assert all(isinstance(text, str) and text.startswith("'") for text in plan.texts.values())
     assert not any(text in formula for text in RISKY_TEXTS for formula in plan.formulas.values())
 
 
-def test_load_plan_never_writes_outside_its_own_ranges(tmp_path):
-    frame, read_format = read_csv(tmp_path, "c,d,a\nA,2025-01-05,10\n")
-    plan = macros.load_plan(frame, read_format, None, 1, NOW)
-    user_settings = {layout.AS_OF_CELL, layout.PERIOD_CELL, layout.HORIZON_CELL,
-                     layout.DISCOUNT_YEAR_CELL, layout.MARGIN_CELL}
-    written = {address for sheet, address in [*plan.formulas, *plan.texts]}
-    assert user_settings.isdisjoint(written)
-    assert plan.clear.startswith("A2:C")
+#: Every input and setting cell of the sheets a load writes to, by sheet.
+SETTING_CELLS = {
+    layout.PREDICTION_SHEET: {layout.AS_OF_CELL, layout.PERIOD_CELL, layout.HORIZON_CELL,
+                              layout.DISCOUNT_YEAR_CELL, layout.MARGIN_CELL},
+    layout.VALIDATION_SHEET: {layout.CALIBRATION_END_CELL, layout.OBSERVATION_END_CELL,
+                              layout.VALIDATION_PERIOD_CELL, layout.VALIDATION_HORIZON_CELL,
+                              layout.VALIDATION_MARGIN_CELL, layout.VALIDATION_DISCOUNT_CELL},
+    layout.TRANSACTIONS_SHEET: {layout.CSV_PATH_CELL, layout.DATE_ORDER_CELL},
+}
 
 
-def test_the_as_of_cell_gives_a_message_not_a_traceback():
-    assert macros.as_of_setting(None) is None and macros.as_of_setting("  ") is None
-    assert macros.as_of_setting(dt.datetime(2025, 12, 31)) == pd.Timestamp(2025, 12, 31)
-    assert macros.as_of_setting("31-12-2025") == pd.Timestamp(2025, 12, 31)
-    assert macros.as_of_setting(45657.0) == pd.Timestamp(2024, 12, 31)
+def ends_of(pattern, formulas):
+    """The last rows of every range ``pattern`` finds in ``formulas`` (its last group is the row)."""
+    return {int(match.groups()[-1]) for formula in formulas for match in re.finditer(pattern, formula)}
+
+
+def test_a_loaded_file_of_n_lines_resizes_every_range_to_them_and_writes_no_setting(tmp_path):
+    # 9 lines of 5 customers: 3 first buy by the calibration end (Aug 31), 4 by the as-of date (Dec 31)
+    lines = ["A,2025-01-05,10", "A,2025-03-01,20", "B,2025-02-01,5", "C,2025-08-31,7", "C,2025-10-01,8",
+             "D,2025-09-15,9", "A,2025-11-30,12", "E,2026-01-10,4", "B,2025-12-01,6"]
+    frame, read_format = read_csv(tmp_path, "c,d,a\n" + "\n".join(lines) + "\n")
+    plan = macros.load_plan(frame, read_format.details(), TEMPLATE_DATES, NOW, 3077)
+    by_sheet = {sheet: {address: formula for (where, address), formula in plan.formulas.items() if where == sheet}
+                for sheet in SETTING_CELLS}
+    assert set(by_sheet[layout.PREDICTION_SHEET]) >= set(layout.prediction_formulas(1, 1))
+    assert set(by_sheet[layout.VALIDATION_SHEET]) == set(layout.validation_formulas(1, 1, 1))
+    assert set(by_sheet[layout.TRANSACTIONS_SHEET]) == {layout.COHORT_ANCHOR}
+    every_formula = list(plan.formulas.values())
+    assert ends_of(r"\$([ABC])\$2:\$\1\$(\d+)", every_formula) == {len(lines) + 1}  # transactions, all sheets
+    readers = [formula for formula in every_formula if "$A$2:" in formula]
+    assert {formula.split("(")[0] for formula in readers} == {"=CLV_RFM", "=CLV_HOLDOUT", "=CLV_TRACKING",
+                                                              "=CLV_COHORT"}
+    first = layout.RFM_ANCHOR_ROW + 1
+    assert ends_of(rf"([A-Z])\$?{first}:\$?\1\$?(\d+)", by_sheet[layout.PREDICTION_SHEET].values()) == {first + 3}
+    first = layout.HOLDOUT_ANCHOR_ROW + 1
+    assert ends_of(rf"\$([A-Z])\${first}:\$\1\$(\d+)", by_sheet[layout.VALIDATION_SHEET].values()) == {first + 2}
+    for sheet, settings in SETTING_CELLS.items():
+        written = {address for where, address in [*plan.formulas, *plan.texts] if where == sheet}
+        assert settings.isdisjoint(written), sheet
+    assert plan.clear == "A2:C3077" and len(plan.rows) == len(lines)  # the lines go only to A:C
+
+
+def test_the_status_says_when_the_validation_dates_miss_the_loaded_orders_and_which_dates_fit(tmp_path):
+    frame, _ = read_csv(tmp_path, "c,d,a\nA,2023-01-01,1\nB,2023-06-01,2\nA,2023-10-01,3\n")
+    suggestion = "set Validation!B3:B4 to dates in the orders, e.g. 2023-07-02 and 2023-10-01, then load again"
+    assert macros.validation_note(frame, TEMPLATE_DATES) == (
+        "validation: the calibration end 2025-08-31 is not before the last order (2023-10-01), so the holdout "
+        "has no orders; " + suggestion)
+    early = macros.DateSettings(None, pd.Timestamp(2022, 12, 31), pd.Timestamp(2023, 12, 31))
+    assert macros.validation_note(frame, early).startswith(
+        "validation: the calibration end 2022-12-31 is before the first order (2023-01-01); set")
+    backwards = macros.DateSettings(None, pd.Timestamp(2023, 8, 31), pd.Timestamp(2023, 8, 1))
+    assert "the observation end 2023-08-01 is not after the calibration end 2023-08-31" in macros.validation_note(
+        frame, backwards)
+    assert macros.validation_note(frame, BLANK_DATES) == (
+        "validation: the calibration end or the observation end is blank; " + suggestion)
+    fits = macros.DateSettings(None, pd.Timestamp(2023, 7, 2), pd.Timestamp(2023, 10, 1))
+    assert macros.validation_note(frame, fits) == ("validation: 2 customers calibrated to 2023-07-02, "
+                                                   "holdout to 2023-10-01")
+
+
+def test_customers_are_counted_by_days_as_the_functions_read_dates():
+    frame = orders_from_cells([["A", dt.datetime(2025, 8, 31, 14, 30), 1], ["B", dt.datetime(2025, 9, 1), 1]])
+    assert macros.observed_customers(frame, pd.Timestamp(2025, 8, 31)) == 1
+    assert macros.observed_customers(frame, None) == 2
+
+
+def test_the_date_cells_give_a_message_not_a_traceback():
+    as_of = "Prediction!B3 (as of)"
+    assert macros.date_setting(None, as_of) is None and macros.date_setting("  ", as_of) is None
+    assert macros.date_setting(dt.datetime(2025, 12, 31), as_of) == pd.Timestamp(2025, 12, 31)
+    assert macros.date_setting("31-12-2025", as_of) == pd.Timestamp(2025, 12, 31)
+    assert macros.date_setting(45657.0, as_of) == pd.Timestamp(2024, 12, 31)
     with pytest.raises(CLVError, match=r"^Prediction!B3 \(as of\): date must be a date such as .*\(got 'gisteren'\)"):
-        macros.as_of_setting("gisteren")
+        macros.date_setting("gisteren", as_of)
     with pytest.raises(CLVError, match="set the date order cell Transactions!F5 to day-month or month-day"):
-        macros.as_of_setting("3-1-2025")
-    assert macros.as_of_setting("3-1-2025", "month-day") == pd.Timestamp(2025, 3, 1)
+        macros.date_setting("3-1-2025", as_of)
+    assert macros.date_setting("3-1-2025", as_of, "month-day") == pd.Timestamp(2025, 3, 1)
+
+
+# --- pasted order lines (the xlwings Lite script) --------------------------------------------
+
+class FakeRange:
+    """A cell or range of :class:`FakeBook`: values read from the sheet, writes recorded."""
+
+    def __init__(self, sheet, address):
+        self.sheet, self.address = sheet, address
+
+    def options(self, **_):
+        return self
+
+    @property
+    def value(self):
+        return self.sheet.cells.get(self.address)
+
+    @value.setter
+    def value(self, value):
+        self.sheet.book.writes.append((self.sheet.name, self.address, "value", value))
+
+    @property
+    def formula2(self):
+        raise AssertionError("not read")
+
+    @formula2.setter
+    def formula2(self, formula):
+        self.sheet.book.writes.append((self.sheet.name, self.address, "formula2", formula))
+
+    def clear_contents(self):
+        self.sheet.book.writes.append((self.sheet.name, self.address, "clear", None))
+
+
+class FakeSheet:
+    def __init__(self, book, name, cells, last_row):
+        self.book, self.name, self.cells = book, name, cells
+        self.used_range = type("Used", (), {"last_cell": type("Cell", (), {"row": last_row})})
+
+    def range(self, address):
+        return FakeRange(self, address)
+
+
+class FakeBook:
+    """The Transactions, Prediction and Validation sheets with the template's settings, recording writes."""
+
+    def __init__(self, lines, last_row=30):
+        self.writes = []
+        self.app = type("App", (), {"calculate": lambda: self.writes.append(("app", "", "calculate", None))})
+        transactions = {f"A2:C{last_row}": lines, layout.DATE_ORDER_CELL: None}
+        prediction = {layout.AS_OF_CELL: dt.datetime(2025, 12, 31)}
+        validation = {layout.CALIBRATION_END_CELL: 45900.0, layout.OBSERVATION_END_CELL: 46022.0}  # serials
+        self.sheets = {layout.TRANSACTIONS_SHEET: FakeSheet(self, layout.TRANSACTIONS_SHEET, transactions, last_row),
+                       layout.PREDICTION_SHEET: FakeSheet(self, layout.PREDICTION_SHEET, prediction, 30),
+                       layout.VALIDATION_SHEET: FakeSheet(self, layout.VALIDATION_SHEET, validation, 30)}
+
+
+PASTED = [["C1", dt.datetime(2025, 1, 5), 10.5], [123.0, 45662.0, 20.0],
+          ["00123", dt.datetime(2025, 9, 1, 14, 30), 7]] + [[None, None, None]] * 26  # to the used range's end
+
+
+def test_pasted_lines_resize_the_sheets_as_a_loaded_file_does_without_writing_the_lines():
+    book = FakeBook(PASTED)
+    macros.use_pasted_lines(book)
+    frame = orders_from_cells(PASTED)
+    plan = macros.load_plan(frame, "pasted on the Transactions sheet", TEMPLATE_DATES, NOW)
+    assert plan.rows == [] and plan.clear is None
+    formulas = {(sheet, address): text for sheet, address, kind, text in book.writes if kind == "formula2"}
+    assert formulas == plan.formulas and "$A$2:$A$4" in formulas[(layout.TRANSACTIONS_SHEET, layout.COHORT_ANCHOR)]
+    assert not any(kind == "clear" or (sheet == layout.TRANSACTIONS_SHEET and re.match(r"[ABC]\d", address))
+                   for sheet, address, kind, _ in book.writes)
+    sheet, address, kind, status = book.writes[-1]
+    assert (sheet, address, kind) == (layout.TRANSACTIONS_SHEET, layout.TRANSACTIONS_STATUS_CELL, "value")
+    assert re.fullmatch(r"'Loaded 3 order lines of 3 customers at .* \(pasted on the Transactions sheet\); "
+                        r"validation: 2 customers calibrated to 2025-08-31, holdout to 2025-12-31", status)
+
+
+def test_a_refused_pasted_line_writes_only_its_message_in_the_status_cell():
+    book = FakeBook(PASTED[:2] + [[None, dt.datetime(2025, 2, 1), 5.0]])
+    macros.use_pasted_lines(book)
+    assert book.writes == [(layout.TRANSACTIONS_SHEET, layout.TRANSACTIONS_STATUS_CELL, "value",
+                            "'#VALUE! Transactions!A4: the customer ID is blank; fill it in or delete the row")]
