@@ -21,6 +21,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 from . import TEMPLATE_NAME, examples, formula, layout, macros, recalc, sample_data, vba
 from .reference import function_reference
 from .report import check_formula
+from .transactions import DATE_ORDERS
 from .models import diagnostics
 from .udfs import FIT_BLOCK_HEADER, FUNCTIONS
 
@@ -406,6 +407,13 @@ def write_transactions(writer, transactions):
     writer.write("E4", "Status")
     writer.write(layout.TRANSACTIONS_STATUS_CELL,
                  f"Sample: {len(transactions):,} order lines simulated under BG/NBD + Gamma-Gamma")
+    writer.write("E5", "Date order")
+    writer.write(layout.DATE_ORDER_CELL, DATE_ORDERS[0], "input_text")
+    writer.sheet.data_validation(layout.DATE_ORDER_CELL, {
+        "validate": "list", "source": list(DATE_ORDERS),
+        "input_title": "Date order of the file",
+        "input_message": "auto: decided from the whole date column. Choose day-month (31-12-2025) or "
+                         "month-day (12-31-2025) when no day is above 12."})
     writer.button("E6", "LoadTransactions")
     writer.write("H1", "Cohort retention: share of each month's new customers who buy in later "
                        "months (CLV_COHORT)", "heading")

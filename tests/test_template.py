@@ -119,6 +119,17 @@ def test_every_runpython_target_exists_in_clv_xl_macros(modules):
     assert all(callable(getattr(macros, target)) for target in targets)
 
 
+def test_the_date_order_setting_is_a_labelled_input_with_its_choices(fresh_build):
+    sheet = openpyxl.load_workbook(fresh_build)[layout.TRANSACTIONS_SHEET]
+    setting = sheet[layout.DATE_ORDER_CELL]
+    label = sheet.cell(setting.row, setting.column - 1)
+    assert (label.value, setting.value) == ("Date order", "auto")
+    assert setting.fill.fgColor.rgb == sheet[layout.CSV_PATH_CELL].fill.fgColor.rgb == "FFFFF2CC"  # input yellow
+    (choices,) = [rule for rule in sheet.data_validations.dataValidation if layout.DATE_ORDER_CELL in rule.sqref]
+    assert choices.type == "list" and choices.formula1 == '"auto,day-month,month-day"'
+    assert macros.checked_date_order(setting.value) == "auto"
+
+
 def test_xlwings_conf_sheet_points_to_the_udf_module():
     sheet = openpyxl.load_workbook(TEMPLATE)[vba.CONF_SHEET_NAME]
     assert (sheet["A1"].value, sheet["B1"].value) == ("UDF Modules", "clv_xl.udfs")
