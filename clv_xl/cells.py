@@ -17,11 +17,12 @@ import functools
 import gc
 import inspect
 import itertools
+import logging
 from typing import NamedTuple
 
 import numpy as np
 
-from .errors import CLVError, ShapeError
+from .errors import CLVError, InputErrorValue, NumError, ShapeError
 
 BLANK = ""
 
@@ -46,10 +47,31 @@ def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+#: Excel's error values; xlwings hands them over as this text (``err_to_str``, set on every argument).
+EXCEL_ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!")
+
+
+def error_code(value):
+    """The Excel error code of a cell holding an error value or a coded message (``"#NUM! ..."``), else ``None``."""
+    if not isinstance(value, str) or not value.startswith("#"):
+        return None
+    code = value.split(" ", 1)[0]
+    return code if code in EXCEL_ERROR_CODES else None
+
+
+def input_error(name, value) -> InputErrorValue:
+    """The error for an input cell ``name`` holding an error value: same code, the cell named."""
+    code = error_code(value)
+    return InputErrorValue(code, f"{name} is an error value ({_show(value)}); fix the cell it comes from")
+
+
 def _number_or_message(name, value):
     """``(number, None)`` for a numeric cell, else ``(nan, cell message)``."""
     if is_blank(value):
         return np.nan, BLANK
+    if error_code(value):
+        return np.nan, input_error(name, value).cell_message()
     if isinstance(value, (bool, np.bool_, dt.date, dt.datetime)) or not isinstance(
         value, (int, float, np.integer, np.floating)
     ):
@@ -239,6 +261,8 @@ def _compute(function, columns: dict) -> tuple[np.ndarray, dict]:
     2 k log2(n) calls, and the good rows are still computed in large blocks.
     """
     length = len(next(iter(columns.values()))) if columns else 1
+    if length == 0:  # every row already has its message
+        return np.empty(0), {}
     try:
         values = np.asarray(function(**columns), dtype=float).reshape(-1)
     except CLVError as error:
@@ -313,11 +337,18 @@ def _is_zero_cell(value) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)) and value == 0
 
 
+#: What a cell shows when a function fails in a way the product does not foresee (a bug).
+UNEXPECTED_MESSAGE = ("#VALUE! unexpected input; please report it with the formula and its input cells "
+                      "(the details are in the clv_xl log)")
+LOG = logging.getLogger("clv_xl")
+
+
 def excel_errors(function):
     """Return a cell message instead of raising: ``#CODE! what went wrong``.
 
-    A :class:`CLVError` shows its own message; anything unexpected shows
-    ``#VALUE!`` with the error's text, never a traceback.
+    A :class:`CLVError` shows its own message. Anything unexpected is a bug:
+    the cell shows :data:`UNEXPECTED_MESSAGE` (never a traceback or Python's
+    wording) and the traceback goes to the ``clv_xl`` log for the report.
     """
 
     @functools.wraps(function)
@@ -326,8 +357,9 @@ def excel_errors(function):
             return function(*args, **kwargs)
         except CLVError as error:
             return error.cell_message()
-        except Exception as error:  # noqa: BLE001 - a cell must never show a traceback
-            return f"#VALUE! {type(error).__name__}: {error}"
+        except Exception:  # noqa: BLE001 - a cell must never show a traceback
+            LOG.exception("%s failed on unexpected input", function.__name__)
+            return UNEXPECTED_MESSAGE
 
     return guarded
 
@@ -335,22 +367,44 @@ def excel_errors(function):
 # --- dates and parameter blocks -------------------------------------------------------
 
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # serial 1 = 1900-01-01 (after Excel's 1900 bug)
+#: The dates Excel can hold: serial 1 to 2958465 (serial 1 reads as 1899-12-31 here: with the epoch above,
+#: chosen for Excel's 1900 leap-year bug, serials 1-60 land a day early).
+FIRST_EXCEL_DATE, LAST_EXCEL_DATE = EXCEL_EPOCH + np.timedelta64(1, "D"), np.datetime64("9999-12-31", "D")
+LAST_EXCEL_SERIAL = 2958465
 
 
 def to_date(name, value) -> np.datetime64:
-    """One date cell as ``datetime64[D]``: a date, an Excel serial number or ISO text."""
+    """One date cell as ``datetime64[D]``: a date, an Excel serial number or ISO text, within Excel's dates."""
     if isinstance(value, (dt.date, dt.datetime, np.datetime64)):
-        return np.datetime64(value, "D")
+        return _excel_dates(name, np.datetime64(value, "D"))
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        if not np.isfinite(value) or value < 1:
+        if value >= LAST_EXCEL_SERIAL + 1:  # compared before any conversion: a Python int can exceed a float
+            raise _out_of_range(name, _show(value))
+        if not value >= 1:  # NaN too
             raise CLVError(f"{name} must be a date (got {_show(value)})")
         return EXCEL_EPOCH + np.timedelta64(int(value), "D")
+    if error_code(value):
+        raise input_error(name, value)
     if isinstance(value, str):
         try:
-            return np.datetime64(dt.date.fromisoformat(value.strip()[:10]), "D")
+            return _excel_dates(name, np.datetime64(dt.date.fromisoformat(value.strip()[:10]), "D"))
         except ValueError:
             pass
     raise CLVError(f"{name} must be a date (got {_show(value)}); use a date cell or yyyy-mm-dd")
+
+
+def _excel_dates(name, days):
+    """``days`` (a date or an array of dates) when all lie in Excel's range; else ``NumError`` naming the first."""
+    outside = (days < FIRST_EXCEL_DATE) | (days > LAST_EXCEL_DATE)
+    if np.any(outside):
+        where = int(np.argmax(outside)) if np.ndim(days) else None
+        row = "" if where is None else f" row {where + 1}"
+        raise _out_of_range(f"{name}{row}", str(days if where is None else days[where]))
+    return days
+
+
+def _out_of_range(name, shown) -> NumError:
+    return NumError(f"{name} must be a date from 1900-01-01 to 9999-12-31, Excel's dates (got {shown})")
 
 
 def to_serial(date) -> float:
@@ -364,6 +418,8 @@ def single_cell(name, value):
     if grid.size != 1:
         raise ShapeError(f"{name} must be a single cell (got {grid.shape[0]}x{grid.shape[1]})")
     cell = grid[0, 0]
+    if error_code(cell):
+        raise input_error(name, cell)
     return None if is_blank(cell) else cell
 
 
@@ -385,6 +441,9 @@ def _column(name, value, blank_ok) -> Cells:
     cells = column_cells(name, value)
     if type(None) not in cells.types and str not in cells.types:
         return cells
+    first_error = next((index for index, cell in enumerate(cells.values) if error_code(cell)), None)
+    if first_error is not None:
+        raise input_error(f"{name} row {first_error + 1}", cells.values[first_error])
     if cells.types == {str} and all(map(str.strip, cells.values)):
         return cells
     blanks = [index for index, cell in enumerate(cells.values) if is_blank(cell)]
@@ -409,13 +468,13 @@ def date_column(name, value) -> np.ndarray:
     """
     cells = _column(name, value, blank_ok=False)
     if cells.types <= PLAIN_DATE_TYPES:
-        return _days(cells.values)
+        return _excel_dates(name, _days(cells.values))
     is_date = _of_types(cells.values, PLAIN_DATE_TYPES)
     days = np.empty(len(cells.values), dtype="datetime64[D]")
     days[is_date] = _days([cells.values[index] for index in np.flatnonzero(is_date).tolist()])
     for index in np.flatnonzero(~is_date).tolist():
         days[index] = to_date(f"{name} row {index + 1}", cells.values[index])
-    return days
+    return _excel_dates(name, days)
 
 
 def _days(dates: list) -> np.ndarray:
@@ -469,7 +528,10 @@ def summary_columns(**ranges) -> list:
 def _row_error(name, row, cell) -> CLVError:
     """The error for a cell of a number column (row ``row`` of ``name``) that is blank or no number."""
     _, message = _number_or_message(f"{name} row {row}", cell)
-    return CLVError(message.split(" ", 1)[1] if message else f"{name} row {row} is blank")
+    if not message:
+        return CLVError(f"{name} row {row} is blank")
+    code, text = message.split(" ", 1)
+    return InputErrorValue(code, text)  # the code of the cell's own message (#VALUE!, #NUM!, #N/A, ...)
 
 
 def number_column(name, cells) -> np.ndarray:
@@ -495,12 +557,15 @@ def parameter_block(name, value, labels) -> dict:
             by_label[label.strip().lower()] = number
     numbers = [cell for cell in cells if not isinstance(cell, str)]
     found = by_label if len(by_label) == len(labels) else dict(zip(labels, numbers))
+    message = next((cell for cell in cells if error_code(cell)), None)
+    if len(found) < len(labels) and message is not None:  # e.g. a failed fit; a fit's #NUM! standard errors are fine
+        raise input_error(name, message)
     if len(found) < len(labels):
         raise CLVError(
             f"{name} must hold {len(labels)} numbers ({', '.join(labels)}) or the block a fit "
             f"returns (got {len(numbers)} numbers)"
         )
     for label, number in found.items():
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or not np.isfinite(number):
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not -np.inf < number < np.inf:
             raise CLVError(f"{name}: {label} must be a number (got {_show(number)})")
     return {label: float(found[label]) for label in labels}

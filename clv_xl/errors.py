@@ -40,3 +40,14 @@ class FitError(NumError):
 
 class FileFormatError(CLVError):
     """A file that cannot be read for sure (its row, value and the fix in the message); nothing is loaded."""
+
+
+class InputErrorValue(CLVError):
+    """An input cell holding an Excel error value (``#N/A``, ``#DIV/0!``, ...) or another function's message.
+
+    The result shows the same code, so an error upstream stays visible downstream.
+    """
+
+    def __init__(self, code: str, text: str):
+        super().__init__(text)
+        self.code = code

@@ -453,7 +453,7 @@ def tier_count(tiers):
 
 def _tier_count(tiers):
     count = float(tiers)
-    if count != int(count) or not MIN_TIERS <= count <= MAX_TIERS:
+    if not MIN_TIERS <= count <= MAX_TIERS or count != int(count):  # NaN and infinity fail the range first
         raise NumError(
             f"tiers must be a whole number from {MIN_TIERS} to {MAX_TIERS} "
             f"or a range of thresholds (got {count:g})"

@@ -85,8 +85,10 @@ def summary(function) -> str:
 def excel_function(function):
     """Register ``function`` as a CLV_* Excel function with its argument help.
 
-    Every argument is received as a 2-D range (``ndim=2``); failures come
-    back as cell messages; a 0 in a :data:`ZERO_MEANS_OMITTED` argument acts
+    Every argument is received as a 2-D range (``ndim=2``), error cells as
+    their text (``err_to_str``: ``"#N/A"``, so the result row shows the same
+    code instead of treating the cell as blank); failures come back as cell
+    messages; a 0 in a :data:`ZERO_MEANS_OMITTED` argument acts
     as omitted. The registered function's docstring is the first line only:
     xlwings shows the docstring as the function's description, in classic
     Excel (up to 255 characters) and in xlwings Lite (all of it). The function
@@ -97,7 +99,7 @@ def excel_function(function):
     guarded.__doc__ = summary(function)
     docs = argument_docs(function)
     for name in inspect.signature(function).parameters:
-        guarded = xw.arg(name, ndim=2, doc=docs[name])(guarded)
+        guarded = xw.arg(name, ndim=2, err_to_str=True, doc=docs[name])(guarded)
     guarded = xw.func(category=CATEGORY)(guarded)
     FUNCTIONS[function.__name__] = guarded
     __all__.append(function.__name__)
@@ -475,7 +477,7 @@ def CLV_COHORT(customer_ids, dates, period="M"):
     dates
         Date of each order line (a column of dates).
     period
-        Optional calendar period: "M" months (default), "W" weeks, "D" days, "Y" years.
+        Optional calendar period: "M" months (default), "W" weeks, "D" days, "Y" years; at most 1,200 periods of data.
     """
     ids = column_values("customer_ids", customer_ids)
     days = _date_column(dates)
@@ -654,7 +656,7 @@ def CLV_PREDICT(
     monetary
         Average spend per repeat purchase.
     horizon
-        Whole periods ahead, e.g. 52 weeks.
+        Whole periods ahead, at most 1,200, e.g. 52 weeks.
     margin
         Optional profit margin as a fraction, e.g. 30% (default 100%).
     annual_discount_rate
@@ -667,6 +669,7 @@ def CLV_PREDICT(
                 "annual_discount_rate": _single("annual_discount_rate", annual_discount_rate),
                 "margin": _single("margin", margin)}
     value = functools.partial(formula.predicted_clv, purchases, spend, **settings)
+    value(frequency=0.0, recency=0.0, T=0.0, monetary=0.0)  # a bad setting: one message, not one per row
     return evaluate(value, {"frequency": frequency, "recency": recency, "T": T, "monetary": monetary})
 
 
@@ -878,7 +881,7 @@ def CLV_TRACKING(params, customer_ids, dates, end=None, period="W"):
     end
         Optional last day tracked (default: the last date).
     period
-        Optional period length, the time unit of the fit: "D", "W" (default), "M" or "Y".
+        Optional period length, the time unit of the fit: "D", "W" (default), "M" or "Y"; at most 1,200 periods from the first date to the end.
     """
     model = _bgnbd(params)
     ids = column_values("customer_ids", customer_ids)
@@ -1017,7 +1020,8 @@ def _conditional_rows(table, header):
              *("" if np.isnan(v) else float(v) for v in (row.actual, row.predicted))]
             for row in table.itertuples(index=False)]
     weights = table["customers"].to_numpy()
-    means = [float(np.nansum(table[c].to_numpy() * weights) / weights.sum()) for c in ("actual", "predicted")]
+    means = ["" if weights.sum() == 0 else float(np.nansum(table[c].to_numpy() * weights) / weights.sum())
+             for c in ("actual", "predicted")]  # blank like an empty group when no customer is in any
     return [header] + rows + [["all", float(weights.sum()), *means]]
 
 
@@ -1059,7 +1063,7 @@ def CLV_PREDICT_INTERVAL(
     monetary
         Average spend per repeat purchase.
     horizon
-        Whole periods ahead, e.g. 52 weeks.
+        Whole periods ahead, at most 1,200, e.g. 52 weeks.
     margin
         Optional profit margin as a fraction, e.g. 30% (default 100%).
     annual_discount_rate

@@ -29,7 +29,7 @@ import numpy as np
 from clv_xl.errors import NumError
 from clv_xl.models import bgnbd as bgnbd_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
-from clv_xl.models._checks import broadcast, discount_rate, float_array, require, scalar
+from clv_xl.models._checks import at_most_periods, broadcast, discount_rate, float_array, require, scalar
 from clv_xl.models._uncertainty import delta_method_interval
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
@@ -53,6 +53,7 @@ def step_discount_factors(
     rate = scalar("annual_discount_rate", discount_rate("annual_discount_rate", annual_discount_rate))
     require("step", np.asarray(step), step > 0, "> 0")
     require("horizon", np.asarray(horizon), horizon >= step, f">= step ({step:g})")
+    at_most_periods("horizon", horizon / step, 'a longer period ("M" or "Y") reaches further ahead')
     n_steps = round(horizon / step)
     if abs(n_steps * step - horizon) > 1e-9 * horizon:
         raise NumError(f"horizon must be a whole number of steps of {step:g} (got {horizon:g})")

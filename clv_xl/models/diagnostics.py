@@ -24,7 +24,7 @@ from scipy.special import chdtrc
 from clv_xl.errors import CLVError
 from clv_xl.models import bgnbd as bgnbd_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
-from clv_xl.models._checks import broadcast, float_array, require
+from clv_xl.models._checks import at_most_periods, broadcast, float_array, require
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.rfm import _merge_same_day, _Transactions, days_per_unit
@@ -68,6 +68,8 @@ def tracking(params: BGNBDParams, customer_ids, dates, *, end=None, time_unit: s
     customer, day = day_key // log.span, day_key % log.span
     is_first = np.r_[True, customer[1:] != customer[:-1]]
     periods = int(np.ceil((log.as_of_day + 1) / unit_days))
+    at_most_periods("the periods from the first date to the end", periods,
+                    'use a longer period ("W", "M" or "Y") or an earlier end')
     last_day = np.minimum(np.ceil(np.arange(1, periods + 1) * unit_days).astype(np.int64) - 1, log.as_of_day)
     actual = np.bincount((day[~is_first] // unit_days).astype(np.intp), minlength=periods)[:periods]
     acquisition_days, acquired = np.unique(day[is_first], return_counts=True)
@@ -144,7 +146,9 @@ def frequency_histogram(params: BGNBDParams, frequency, T, max_count: int = 7):
     expected = probabilities.sum(axis=0)
     expected = np.r_[expected, x.size - expected.sum()]
     actual = np.bincount(np.minimum(x, count).astype(np.intp), minlength=count + 1).astype(float)
-    chi_square = float(np.sum((actual - expected) ** 2 / expected))
+    # a group the model expects no customer in (a count of customers of age 0) adds nothing
+    chi_square = float(np.sum(np.divide((actual - expected) ** 2, expected, out=np.zeros_like(expected),
+                                        where=expected > 0)))
     degrees_of_freedom = count + 1 - 1 - len(bgnbd_model.PARAM_NAMES)
     p_value = float(chdtrc(degrees_of_freedom, chi_square)) if degrees_of_freedom >= 1 else None
     table = pd.DataFrame({"repeat_purchases": np.arange(count + 1), "actual": actual, "expected": expected})

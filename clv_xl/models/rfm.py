@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from clv_xl.errors import CLVError, ShapeError
-from clv_xl.models._checks import float_array
+from clv_xl.models._checks import at_most_periods, float_array
 
 DAYS_PER_UNIT = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0, "Y": 365.25}
 
@@ -201,6 +201,8 @@ def cohort_table(customer_ids, dates, *, period: str = "M", as_of=None) -> pd.Da
     since = period_of_line - cohort
     pairs = pd.DataFrame({"customer": log.codes, "cohort": cohort, "since": since})
     last_period = _calendar_period(np.array([log.first_day + log.as_of_day]), period)[0]
+    at_most_periods("the periods from the first date to the last", last_period - first_period.min() + 1,
+                    'use a longer period ("W", "M" or "Y")')
     buyers = pairs.drop_duplicates().groupby(["cohort", "since"]).size().unstack(fill_value=0)
     buyers = buyers.reindex(columns=range(last_period - buyers.index.min() + 1), fill_value=0)
     cohort_size = pd.Series(first_period).value_counts().reindex(buyers.index)
