@@ -70,15 +70,23 @@ def customer_output_formulas(customers: int) -> dict:
     }
 
 
+#: Label of the cell beside each summary's title that counts the rows holding an error message.
+ERROR_ROWS_LABEL = "Rows with an error"
+
+
 def _summary_rows(title_row, first_column, keys, key_range, value_range, mean_range, headers):
     """A header row, then per key: count, total and average value, average of a second column.
 
     ``first_column`` holds the keys; the four statistics follow in the next columns. Headers
-    and keys are :class:`Text`; the formulas refer to the key cells.
+    and keys are :class:`Text`; the formulas refer to the key cells. Beside the title, the
+    number of rows whose value is an error message (text starting with ``#``, which COUNTIF
+    and SUMIF otherwise skip), so the counts never drop customers without a sign.
     """
     columns = [chr(ord(first_column) + offset) for offset in range(5)]
     key, count, total, average, mean = columns
     cells = {f"{col}{title_row + 1}": Text(header) for col, header in zip(columns, headers)}
+    cells[f"{average}{title_row}"] = Text(ERROR_ROWS_LABEL)
+    cells[f"{mean}{title_row}"] = f'=COUNTIF({value_range},"#*")'
     for row, name in enumerate(keys, start=title_row + 2):
         cells.update({
             f"{key}{row}": Text(name),
