@@ -104,6 +104,8 @@ def test_errors_name_the_argument():
         sbg.discounted_expected_lifetime(SBGParams(0.7, 1.2), 0.0)
     with pytest.raises(NumError, match="discount_rate must be 0 or at least 1e-5"):
         sbg.discounted_expected_lifetime(SBGParams(0.7, 1.2), 1e-9)
+    with pytest.raises(NumError, match="discount_rate must be 0 or at least 1e-5"):  # subnormal: no overflow
+        sbg.discounted_expected_lifetime(SBGParams(0.7, 1.2), 2.225073858507203e-309)
     with pytest.raises(NumError, match=r"renewals must be a whole number >= 0 \(got -1\)"):
         sbg.discounted_expected_residual_lifetime(SBGParams(0.7, 1.2), -1, 0.1)
     with pytest.raises(NumError, match=r"t must be a whole number >= 1 \(got 0\)"):

@@ -210,12 +210,14 @@ def _hyp2f1_one(b, gamma, d):
     1e-12 for gamma and delta from 0.5 to 1e12 and d from 1e-4 to 0.9.
     """
     log_z = -np.log1p(d)
-    terms_needed = int(np.ceil((np.log(1e-17) + np.log(d / (1.0 + d))) / log_z))
-    if terms_needed > MAX_SERIES_TERMS:
+    with np.errstate(over="ignore"):  # inf for a subnormal d
+        terms_needed = np.ceil((np.log(1e-17) + np.log(d / (1.0 + d))) / log_z)
+    if not terms_needed <= MAX_SERIES_TERMS:
         raise NumError(
             f"discount_rate must be 0 or at least 1e-5 per period (got {d:g}): "
             "the discounted sum converges too slowly"
         )
+    terms_needed = int(terms_needed)
     total, log_term = 0.0, 0.0
     for start in range(0, terms_needed, SERIES_BLOCK):
         j = np.arange(start, min(start + SERIES_BLOCK, terms_needed))

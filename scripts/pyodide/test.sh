@@ -9,5 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec node scripts/pyodide/run-pytest.mjs . -q \
     tests/test_formula.py tests/test_models_*.py tests/test_udfs*.py tests/test_macros.py \
-    tests/test_lite.py tests/test_lite_host.py \
+    tests/test_lite.py tests/test_lite_host.py tests/test_cells.py tests/test_degenerate_fits.py \
+    tests/test_transactions.py \
     --deselect tests/test_models_validation.py::test_intervals_cover_the_true_value_95_percent_of_the_time "$@"
