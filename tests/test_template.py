@@ -15,6 +15,7 @@ from clv_xl import examples, layout, macros, recalc, report, sample_data, templa
 from clv_xl.cells import to_serial
 from clv_xl.udfs import FUNCTIONS
 from rendering import example_rows_shown, pdf_text
+from tolerances import same_value
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / template.TEMPLATE_NAME
@@ -43,15 +44,6 @@ def sheet_contents(path, data_only):
     return contents
 
 
-#: Fitted parameters (and what is computed from them) agree across CPUs only to the optimizer's
-#: tolerance: the last bits of an optimum depend on the BLAS kernel (OPENBLAS_CORETYPE).
-FIT_TOLERANCE = dict(rel=1e-6, abs=1e-9)
-
-
-def same_value(a, b):
-    if isinstance(a, float) and isinstance(b, float):
-        return a == pytest.approx(b, **FIT_TOLERANCE)
-    return a == b
 
 
 # --- the committed file is what the code builds ------------------------------------------
@@ -143,10 +135,7 @@ def test_every_formula_evaluates_headless_to_its_stored_value(recalculated):
               for key, value in recalc.cached_values(TEMPLATE).items()}  # date-formatted cells
     assert stored.keys() == recalculated.keys()
     for key, value in recalculated.items():
-        if isinstance(value, float):
-            assert stored[key] == pytest.approx(value, **FIT_TOLERANCE), key
-        else:
-            assert stored[key] == value, key
+        assert same_value(stored[key], value), key
     assert recalculated.udf_errors == [] and recalculated.spill_mismatches == {}
 
 
