@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from clv_xl import examples, layout, macros, recalc, report, sample_data, template, vba
-from clv_xl.cells import to_serial
+from clv_xl.excel.cells import to_serial
 from clv_xl.udfs import FUNCTIONS
 from rendering import example_rows_shown, pdf_text
 

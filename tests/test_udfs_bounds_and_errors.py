@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from clv_xl.cells import UNEXPECTED_MESSAGE, excel_errors
+from clv_xl.excel.cells import UNEXPECTED_MESSAGE, excel_errors
 from clv_xl.udfs import FUNCTIONS
 
 BGNBD = [[0.243], [4.414], [0.793], [2.426]]

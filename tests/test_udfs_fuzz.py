@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clv_xl.cells import UNEXPECTED_MESSAGE
+from clv_xl.excel.cells import UNEXPECTED_MESSAGE
 from clv_xl.udfs import FUNCTIONS
 
 MAX_EXAMPLES = 400

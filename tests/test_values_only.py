@@ -10,7 +10,7 @@ import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
 from clv_xl import examples, layout, recalc, template
-from clv_xl.cells import to_serial
+from clv_xl.excel.cells import to_serial
 from clv_xl.cli import main
 from clv_xl.udfs import FUNCTIONS
 from rendering import example_rows_shown, pdf_text

@@ -18,7 +18,7 @@ class ModelParams:
     produced the parameters; NaN / 0 / False for parameters typed in by hand.
     ``covariance`` is the estimated covariance matrix of the parameters (natural
     scale, in field order): the inverse of the observed information matrix at
-    the optimum (:func:`clv_xl.models._mle.covariance`); ``None`` for typed-in
+    the optimum (:func:`clv_xl.models.fitting.covariance`); ``None`` for typed-in
     parameters, all NaN when the information matrix is singular.
     Every model parameter must be a finite number > 0.
     """

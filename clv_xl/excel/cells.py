@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import CLVError, InputErrorValue, NumError, ShapeError
+from ..errors import CLVError, InputErrorValue, NumError, ShapeError
 
 BLANK = ""
 
