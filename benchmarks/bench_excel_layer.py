@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
-import time
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ from clv_xl.models import bgnbd
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.simulate import simulate_bgnbd_summary, simulate_transactions
+from timing import timed
 
 try:
     import lifetimes
@@ -51,15 +51,6 @@ def column(values):
 def flat(rows):
     return [row[0] for row in rows]
 
-
-def timed(call, repeat=1):
-    """Best wall time of ``repeat`` calls, and the last result."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def continuous_customers(size, seed):

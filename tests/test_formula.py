@@ -16,6 +16,7 @@ from clv_xl.models import clv as clv_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
 from clv_xl.models import sbg as sbg_model
 from clv_xl.errors import DivZeroError, NumError, ShapeError
+import cdnow
 
 money = st.floats(0, 1e6)
 rate = st.floats(0.001, 0.99)
@@ -154,8 +155,8 @@ def test_every_closed_form_function_puts_margin_then_discount_rate_then_costs():
     lambda: formula.clv_churn(100, 0.3, 0.05, 1.0),
     lambda: sbg_model.discounted_expected_residual_lifetime(sbg_model.SBGParams(0.7, 1.2), 0, 1.0),
     lambda: sbg_model.discounted_expected_lifetime(sbg_model.SBGParams(0.7, 1.2), 2.0),
-    lambda: clv_model.customer_lifetime_value(bgnbd_model.BGNBDParams(0.243, 4.414, 0.793, 2.426),
-                                  gamma_gamma_model.GammaGammaParams(6.25, 3.74, 15.44), 2, 30.43, 38.86, 22,
+    lambda: clv_model.customer_lifetime_value(bgnbd_model.BGNBDParams(**cdnow.BGNBD),
+                                  gamma_gamma_model.GammaGammaParams(**cdnow.GAMMA_GAMMA), 2, 30.43, 38.86, 22,
                                   horizon=52, annual_discount_rate=1.0),
 ])
 def test_every_discount_rate_has_the_same_upper_bound_and_message(call):

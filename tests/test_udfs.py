@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clv_xl import reference, udfs
+from clv_xl import udfs
+from clv_xl.workbook import reference
 from clv_xl.excel import registry
 from clv_xl.udfs import (
     CLV_AVG,

@@ -6,6 +6,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+import cdnow
 from clv_xl.udfs import (
     CLV_COHORT,
     CLV_DEL,
@@ -25,8 +26,8 @@ from clv_xl.udfs import (
 
 
 # Fader, Hardie & Lee (2005), CDNOW; typed in as a plain range of numbers.
-CDNOW_BGNBD = [[0.243], [4.414], [0.793], [2.426]]
-CDNOW_GG = [[6.25], [3.74], [15.44]]
+CDNOW_BGNBD = cdnow.BGNBD_CELLS
+CDNOW_GG = cdnow.GAMMA_GAMMA_CELLS
 
 
 def column(values):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 
-from .excel.registry import argument_docs, docstring, summary
-from .udfs import FUNCTIONS
+from ..excel.registry import argument_docs, docstring, summary
+from ..udfs import FUNCTIONS
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ template was built with, resized.
 
 from __future__ import annotations
 
-from .formula import DEFAULT_THREE_TIER_LABELS
+from ..formula import DEFAULT_THREE_TIER_LABELS
 
 CUSTOMERS_SHEET = "Customers"
 FIRST_ROW = 2  # row 1 holds the headers

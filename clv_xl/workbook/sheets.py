@@ -1,7 +1,7 @@
 """Build ``workbook_template.xlsm`` from code, so it never drifts from the functions.
 
 XlsxWriter writes the sheets, formulas (spilled ones as dynamic-array formulas),
-buttons, a native chart and the VBA project (:mod:`clv_xl.vba`). Then the
+buttons, a native chart and the VBA project (:mod:`clv_xl.workbook.vba`). Then the
 headless recalculation (:mod:`clv_xl.recalc`) evaluates every formula with the
 ``CLV_*`` functions and stores the results as the cells' cached values, so the
 file shows numbers wherever it is opened.
@@ -18,22 +18,23 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from . import TEMPLATE_NAME, examples, layout, macros, recalc, sample_data, vba
+from .. import TEMPLATE_NAME, recalc
+from . import examples, layout, macros, sample_data, vba
 from .reference import function_reference
 from .report import check_formula
-from .transactions import DATE_ORDERS
-from .models import bgnbd as bgnbd_model
-from .models import diagnostics
-from .models import gamma_gamma as gamma_gamma_model
-from .models import rfm as rfm_model
-from .models import sbg as sbg_model
-from .excel.results import FIT_BLOCK_HEADER
-from .udfs import FUNCTIONS
+from ..transactions import DATE_ORDERS
+from ..models import bgnbd as bgnbd_model
+from ..models import diagnostics
+from ..models import gamma_gamma as gamma_gamma_model
+from ..models import rfm as rfm_model
+from ..models import sbg as sbg_model
+from ..excel.results import FIT_BLOCK_HEADER
+from ..udfs import FUNCTIONS
 
 MACROS = {
-    "RefreshCustomers": "import clv_xl.macros; clv_xl.macros.refresh()",
-    "LoadTransactions": "import clv_xl.macros; clv_xl.macros.load_transactions()",
-    "ImportFunctions": "import clv_xl.macros; clv_xl.macros.import_functions()",
+    "RefreshCustomers": "import clv_xl.workbook.macros; clv_xl.workbook.macros.refresh()",
+    "LoadTransactions": "import clv_xl.workbook.macros; clv_xl.workbook.macros.load_transactions()",
+    "ImportFunctions": "import clv_xl.workbook.macros; clv_xl.workbook.macros.import_functions()",
 }
 BUTTONS = {"RefreshCustomers": "Refresh customers", "LoadTransactions": "Load CSV",
            "ImportFunctions": "Import functions"}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .models.bgnbd import BGNBDParams
-from .models.gamma_gamma import GammaGammaParams
-from .models.simulate import simulate_transactions
+from ..models.bgnbd import BGNBDParams
+from ..models.gamma_gamma import GammaGammaParams
+from ..models.simulate import simulate_transactions
 
 SEED = 20261122
 
