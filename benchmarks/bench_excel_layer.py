@@ -17,16 +17,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
-import time
 
 import numpy as np
 import pandas as pd
 
-from clv_xl import cells, udfs
+from clv_xl import udfs
+from clv_xl.excel import cells, fit_cache
 from clv_xl.models import bgnbd
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.simulate import simulate_bgnbd_summary, simulate_transactions
+from timing import timed
 
 try:
     import lifetimes
@@ -50,15 +51,6 @@ def column(values):
 def flat(rows):
     return [row[0] for row in rows]
 
-
-def timed(call, repeat=1):
-    """Best wall time of ``repeat`` calls, and the last result."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def continuous_customers(size, seed):
@@ -129,7 +121,7 @@ def fit_rows(bench, size):
         gap = bgnbd.log_likelihood(ours, *arrays).sum() - bgnbd.log_likelihood(theirs, *arrays).sum()
         return f"LL(clv-xl) - LL(lifetimes) = {gap:+.1e}"
 
-    udfs._FIT_CACHE.clear()
+    fit_cache.CACHE.clear()
     bench.add(f"CLV_FIT_BGNBD, {size:,} continuous customers", lambda: udfs.CLV_FIT_BGNBD(frequency, recency, age),
               coercion=lambda: cells.summary_columns(frequency=frequency, recency=recency, T=age),
               theirs=lambda: lifetimes.BetaGeoFitter().fit(*arrays), compare=same_optimum)
@@ -150,7 +142,7 @@ def fit_rows(bench, size):
         theirs = [float(fitter.params_[k]) for k in ("p", "q", "v")]
         return "max rel diff p, q, gamma = " + f"{max(abs(o - t) / t for o, t in zip(ours, theirs)):.1e}"
 
-    udfs._FIT_CACHE.clear()
+    fit_cache.CACHE.clear()
     bench.add(f"CLV_FIT_GG, {len(spenders):,} repeat buyers", lambda: udfs.CLV_FIT_GG(*spend_columns),
               coercion=lambda: cells.summary_columns(frequency=spend_columns[0], monetary=spend_columns[1]),
               theirs=lambda: lifetimes.GammaGammaFitter().fit(spenders["frequency"], spenders["monetary"]),

@@ -17,7 +17,6 @@ largest relative difference of the results.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.rfm import rfm_summary
 from clv_xl.models.simulate import simulate_bgnbd_summary, simulate_transactions
+from timing import timed
 
 try:
     import lifetimes
@@ -40,15 +40,6 @@ TRUTH = BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)  # weeks, CDNOW
 SPEND = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
 WEEKS_PER_LIFETIMES_MONTH = 4.345  # lifetimes' own month length for freq="W"
 
-
-def timed(function, repeat=1):
-    """Best wall time of ``repeat`` calls, and the last result."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def total_log_likelihood(params, summary):

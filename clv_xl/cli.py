@@ -12,7 +12,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from . import TEMPLATE_NAME, examples
+from . import TEMPLATE_NAME
+from .workbook import examples
 
 #: Modules of the ``[template]`` extra that each command imports.
 EXTRA_MODULES = {
@@ -192,7 +193,8 @@ def recalculate_and_report(workbook, output, values_only=False) -> int:
         output = file_to_write(output)
         if output.resolve() == workbook.resolve():
             raise UserError(f"{output} is the workbook itself; write the result to another file")
-    from . import recalc, report
+    from . import recalc
+    from .workbook import report
     from .udfs import FUNCTIONS
 
     if values_only:
@@ -236,7 +238,7 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.command == "build-template":
         require_extra("build-template")
         path = template_to_write(arguments.path, arguments.force)
-        from .template import build_template
+        from .workbook.sheets import build_template
 
         print(f"Wrote {build_template(path)}")
         return 0
@@ -256,7 +258,7 @@ def run(arguments: argparse.Namespace) -> int:
         print(snippets(), end="")
         return 0
     if arguments.command == "reference":
-        from .reference import markdown_table
+        from .workbook.reference import markdown_table
 
         print(markdown_table())
         return 0

@@ -15,7 +15,8 @@ Conventions, shared by all functions
   every "per period" argument and the discount rate must use the same one.
   A rate per year is always called ``annual_discount_rate``.
 * Discount rates are checked by one rule everywhere: >= 0 and < 1
-  (:func:`clv_xl.models._checks.discount_rate`).
+  (:func:`clv_xl.models.checks.discount_rate`); every check is one of
+  :mod:`clv_xl.models.checks`, so a message reads the same here and in the models.
 * Timing: one payment at the *start* of each period, the first one
   undiscounted (an annuity-due). The first purchase counts. The exception
   is :func:`cac_payback`, which counts margin earned evenly through each
@@ -31,73 +32,35 @@ import numpy as np
 from scipy.special import exprel
 
 from .errors import DivZeroError, NumError, ShapeError
-from .models._checks import discount_rate as _discount_rate
-
-# Predictive CLV (Fader & Hardie models): the Excel layer reaches them through this module.
-from .models.bgnbd import PARAM_NAMES as BGNBD_PARAMETERS  # noqa: E402,F401
-from .models.bgnbd import BGNBDParams, expected_purchases, expected_purchases_new, p_alive  # noqa: F401
-from .models.bgnbd import fit as fit_bgnbd  # noqa: F401
-from .models.gamma_gamma import PARAM_NAMES as GG_PARAMETERS  # noqa: F401
-from .models.gamma_gamma import GammaGammaParams, expected_spend  # noqa: F401
-from .models.gamma_gamma import fit as fit_gamma_gamma  # noqa: F401
-from .models.clv import customer_lifetime_value as predicted_clv  # noqa: F401
-from .models.rfm import cohort_table, rfm_summary  # noqa: F401
-from .models.sbg import PARAM_NAMES as SBG_PARAMETERS  # noqa: F401
-from .models.sbg import SBGParams  # noqa: F401
-from .models.sbg import discounted_expected_lifetime as sbg_del  # noqa: F401
-from .models.sbg import discounted_expected_residual_lifetime as sbg_derl  # noqa: F401
-from .models.sbg import fit as fit_sbg  # noqa: F401
-from .models.sbg import retention as sbg_retention  # noqa: F401
-from .models.sbg import survival as sbg_survival  # noqa: F401
+from .models.checks import discount_rate as checked_discount_rate
+from .models.checks import float_array, require
 
 DEFAULT_THREE_TIER_LABELS = ("High", "Medium", "Low")
 MIN_TIERS, MAX_TIERS = 2, 10
 
 
-# --- validation -----------------------------------------------------------
-
-
-def _as_float(name, value):
-    """Return ``value`` as a float array, raising #NUM! for NaN or infinity."""
-    array = np.asarray(value, dtype=float)
-    bad = ~np.isfinite(array)
-    if bad.any():
-        raise NumError(f"{name} must be a finite number (got {_first(array, bad)})")
-    return array
-
-
-def _first(array, bad):
-    """The first offending value of ``array`` where ``bad`` holds, for messages."""
-    array, bad = np.broadcast_arrays(array, bad)
-    return f"{array[bad].flat[0]:g}"
-
-
-def _check(name, array, bad, allowed):
-    """Raise #NUM! naming the first element of ``array`` that is ``bad``."""
-    bad = np.asarray(bad)
-    if bad.any():
-        raise NumError(f"{name} must be {allowed} (got {_first(array, bad)})")
+# --- validation: the models' checks (clv_xl.models.checks), so every message reads the same -------
 
 
 def _non_negative(name, value):
-    array = _as_float(name, value)
-    _check(name, array, array < 0, ">= 0")
+    array = float_array(name, value)
+    require(name, array, array >= 0, ">= 0")
     return array
 
 
 def _fraction(name, value):
     """A rate between 0 and 1 inclusive; 30 instead of 0.3 is the classic slip."""
-    array = _as_float(name, value)
-    _check(name, array, (array < 0) | (array > 1), "between 0 and 1, e.g. 30% or 0.3")
+    array = float_array(name, value)
+    require(name, array, (array >= 0) & (array <= 1), "between 0 and 1, e.g. 30% or 0.3")
     return array
 
 
 def _churn(value, allow_zero=False):
-    array = _as_float("churn_rate", value)
+    array = float_array("churn_rate", value)
     if allow_zero:
-        _check("churn_rate", array, (array < 0) | (array > 1), ">= 0 and <= 1")
+        require("churn_rate", array, (array >= 0) & (array <= 1), ">= 0 and <= 1")
     else:
-        _check("churn_rate", array, (array <= 0) | (array > 1), "> 0 and <= 1")
+        require("churn_rate", array, (array > 0) & (array <= 1), "> 0 and <= 1")
     return array
 
 
@@ -132,7 +95,7 @@ def annuity_factor(periods, discount_rate=0.0):
         The annuity-due factor, in units of "one period's payment".
     """
     n = _non_negative("periods", periods)
-    d = _discount_rate("discount_rate", discount_rate)
+    d = checked_discount_rate("discount_rate", discount_rate)
     whole = np.floor(n)
     log_growth = np.log1p(d)
     # (1 - (1+d)^-whole) / d written with exprel(x) = expm1(x) / x, exact down to d = 0.
@@ -230,7 +193,7 @@ def clv_churn(
     revenue = _non_negative("revenue_per_period", revenue_per_period)
     margin = _fraction("margin", margin)
     churn = _churn(churn_rate)
-    discount = _discount_rate("discount_rate", discount_rate)
+    discount = checked_discount_rate("discount_rate", discount_rate)
     cost = _non_negative("acquisition_cost", acquisition_cost)
     return _result(revenue * margin * (1.0 + discount) / (discount + churn) - cost)
 
@@ -252,7 +215,7 @@ def clv_net(revenue, acquisition_cost, service_cost=0.0):
     float or ndarray
         Net value in money (undiscounted).
     """
-    revenue = _as_float("revenue", revenue)
+    revenue = float_array("revenue", revenue)
     acquisition = _non_negative("acquisition_cost", acquisition_cost)
     service = _non_negative("service_cost", service_cost)
     return _result(revenue - acquisition - service)
@@ -286,11 +249,11 @@ def churn_rate(customers_start, customers_end, new_customers=0.0):
     end = _non_negative("customers_end", customers_end)
     new = _non_negative("new_customers", new_customers)
     lost = start + new - end
-    _check("customers_end", end, lost < 0, "<= customers_start + new_customers")
-    _check(
+    require("customers_end", end, lost >= 0, "<= customers_start + new_customers")
+    require(
         "customers lost (start + new - end)",
         lost,
-        lost > start,
+        lost <= start,
         "<= customers_start; check customers_end and new_customers",
     )
     return _result(lost / start)
@@ -353,7 +316,7 @@ def cac_ratio(clv, acquisition_cost):
     float or ndarray
         The ratio ``clv / acquisition_cost``.
     """
-    value = _as_float("clv", clv)
+    value = float_array("clv", clv)
     cost = _non_negative("acquisition_cost", acquisition_cost)
     if (cost == 0).any():
         raise DivZeroError("acquisition_cost must be > 0 (got 0)")
@@ -383,10 +346,10 @@ def cac_payback(margin_per_period, acquisition_cost):
         Payback time in the periods of ``margin_per_period``.
     """
     cost = _non_negative("acquisition_cost", acquisition_cost)
-    margin = _as_float("margin_per_period", margin_per_period)
+    margin = float_array("margin_per_period", margin_per_period)
     if (margin == 0).any():
         raise DivZeroError("margin_per_period must be > 0 (got 0); it never pays back")
-    _check("margin_per_period", margin, margin < 0, "> 0")
+    require("margin_per_period", margin, margin >= 0, "> 0")
     return _result(cost / margin)
 
 
@@ -462,7 +425,7 @@ def _tier_count(tiers):
 
 
 def _thresholds(tiers):
-    thresholds = _as_float("tiers", np.ravel(tiers))
+    thresholds = float_array("tiers", np.ravel(tiers))
     if len(thresholds) + 1 > MAX_TIERS:
         raise NumError(f"tiers must hold at most {MAX_TIERS - 1} thresholds (got {len(thresholds)})")
     steps = np.diff(thresholds)

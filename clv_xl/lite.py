@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import xlwings as xw
 
-from . import macros
+from .workbook import macros
 
 #: Lines to add to the workbook's requirements.txt (under the xlwings line the add-in wrote).
 REQUIREMENTS = "clv-xl\n"

@@ -10,7 +10,7 @@ one run, behind an adapter that hands it what Excel + xlwings would hand it:
   (1x1 -> scalar, one row/column -> 1-D list, else 2-D list) or, with ``ndim=2``
   (what ``clv_xl.udfs`` declares for every argument), always a 2-D list.  The
   per-argument options are read from the UDF module through xlwings' own
-  decorators (:func:`clv_xl.vba.udf_infos`); a function whose module cannot be
+  decorators (:func:`clv_xl.workbook.vba.udf_infos`); a function whose module cannot be
   loaded that way gets ``ndim=2`` for every argument.
 * results: a scalar, or a list / 2-D list / numpy array (a 1-D list is one row, as
   in xlwings); ``None`` is a blank.  A raised exception becomes the string
@@ -40,7 +40,8 @@ The recalculated workbook is written by putting the new values into the cached
 dynamic-array metadata stay as they were (``formulas``' own writer would produce a
 values-only workbook).  :func:`write_values_only` writes instead a macro-free ``.xlsx``
 copy with every formula replaced by its value, for LibreOffice (which recalculates
-array formulas on load) and anyone without Python.
+array formulas on load) and anyone without Python.  (The LibreOffice converter the
+tests use is ``tests/rendering.py``.)
 """
 
 from __future__ import annotations
@@ -48,11 +49,11 @@ from __future__ import annotations
 import functools
 import html
 import inspect
+import logging
 import math
 import os
 import posixpath
 import re
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -61,6 +62,8 @@ from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 import numpy as np
+
+LOG = logging.getLogger("clv_xl")
 
 CellKey = tuple[str, str]  # (sheet name as in the workbook, "B7")
 
@@ -235,7 +238,7 @@ def convert_result(value: Any) -> Any:
 
 @functools.lru_cache(maxsize=None)
 def _module_arg_options(module_name: str) -> dict[str, list[dict[str, Any]]]:
-    from clv_xl.vba import udf_infos
+    from clv_xl.workbook.vba import udf_infos
 
     infos = udf_infos(module_name)
     return {name: [dict(arg["options"], _name=arg["name"], _vararg=arg["vararg"]) for arg in info["args"]]
@@ -252,7 +255,8 @@ def argument_options(name: str, function: Callable) -> list[dict[str, Any]] | No
         return None
     try:
         return _module_arg_options(module).get(name)
-    except Exception:  # not importable as a module file: fall back to the contract
+    except (ImportError, ValueError):  # not importable as a module file (``__main__``: ValueError): use the contract
+        LOG.debug("argument options of %s from module %s not readable; ndim=2 assumed", name, module, exc_info=True)
         return None
 
 
@@ -272,8 +276,9 @@ def excel_adapter(name: str, function: Callable, errors: list[tuple[str, str]] |
             converted.append(convert_argument(arg, opts))
         try:
             result = function(*converted)
-        except Exception as exc:  # xlwings puts the error text in the cell
+        except Exception as exc:  # noqa: BLE001 - as xlwings: any error's text goes into the cell, and is listed
             message = f"{type(exc).__name__}: {exc}"
+            LOG.debug("%s raised in the recalculation", name, exc_info=True)
             if errors is not None:
                 errors.append((name, message))
             return message
@@ -1093,7 +1098,8 @@ def _natural_shape(book: str, sheet: str, formula: str, solution: Any, solved: M
             values.append(solution[solved[key]])
         grid = _to_grid(func(*values))
         return (int(grid.shape[0]), int(grid.shape[1]))
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of the engine here only means "shape unknown"
+        LOG.debug("no natural shape for %s!%s", sheet, formula, exc_info=True)
         return None
 
 
@@ -1360,44 +1366,5 @@ __all__ = [
     "CellKey", "CircularReferenceError", "Recalculation", "SpillMismatchError", "argument_options",
     "cached_values", "cells_of", "check_values_only_path", "convert_argument", "convert_result",
     "excel_adapter", "formula_cells", "PackageCells", "read_package", "recalculate", "relative_form",
-    "soffice_convert", "write_values", "write_values_only",
+    "write_values", "write_values_only",
 ]
-
-
-# ---------------------------------------------------------------------------
-# LibreOffice
-# ---------------------------------------------------------------------------
-
-
-def soffice_convert(
-    path: str | os.PathLike[str],
-    fmt: str = "pdf",
-    outdir: str | os.PathLike[str] | None = None,
-    *,
-    timeout: float = 180,
-) -> Path:
-    """Convert a workbook with headless LibreOffice; returns the written file.
-
-    Runs ``soffice --headless --norestore -env:UserInstallation=file://<tmp profile>
-    --convert-to <fmt> --outdir <outdir> <path>`` with a throw-away profile and
-    ``HOME``, so it works as root, in CI and beside a running LibreOffice.  LibreOffice
-    shows the values cached in the file (it does not recalculate xlsx on load by
-    default), so recalculate first.  Raises ``FileNotFoundError`` without ``soffice``.
-    """
-    import subprocess
-
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None:
-        raise FileNotFoundError("soffice (LibreOffice) is not installed")
-    path = Path(path).resolve()
-    outdir = Path(outdir or path.parent).resolve()
-    outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="clv_lo_") as profile:
-        env = dict(os.environ, HOME=profile)
-        cmd = [exe, "--headless", "--norestore", f"-env:UserInstallation={Path(profile).as_uri()}",
-               "--convert-to", fmt, "--outdir", str(outdir), str(path)]
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    target = outdir / (path.stem + "." + fmt.split(":")[0])
-    if done.returncode != 0 or not target.exists():
-        raise RuntimeError(f"soffice failed ({done.returncode}): {done.stdout}\n{done.stderr}")
-    return target

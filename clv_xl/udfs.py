@@ -1,109 +1,52 @@
-"""The CLV_* Excel functions: a thin xlwings layer over :mod:`clv_xl.formula`.
+"""The CLV_* Excel functions: what each one computes, in one thin wrapper per function.
 
-This is the only module that imports xlwings. Each function here only does the
-Excel part: it coerces what Excel hands over (:mod:`clv_xl.cells`), calls the
-pure formula module and turns failures into short cell messages. The numpydoc
-``Parameters`` section of each docstring becomes the Function Wizard's help
-for that argument, the function reference sheet and the README table.
+Each function only does the Excel part: it reads its arguments through
+:mod:`clv_xl.excel` (coercion of cells, settings, parameter blocks), calls the
+closed-form formulas (:mod:`clv_xl.formula`) or the predictive models
+(:mod:`clv_xl.models`), and hands back cells (:mod:`clv_xl.excel.results`);
+failures become short cell messages. The numpydoc ``Parameters`` section of each
+docstring becomes the Function Wizard's help for that argument, the function
+reference sheet and the README table (:mod:`clv_xl.excel.registry`).
 
 Every argument takes a single cell or a range (passed as a 2-D list, so a
 column stays a column); a range in spills a result of the same shape out.
+Classic Excel (``UDF Modules = clv_xl.udfs``) and xlwings Lite
+(``from clv_xl.udfs import *``) both load this module.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import inspect
-import marshal
-import pickle
-from collections import OrderedDict
 
 import numpy as np
-import xlwings as xw
 
 from . import formula
-from .cells import (
+from .excel import arguments, fit_cache, results
+from .excel.cells import (
     column_values,
     date_column,
     evaluate,
-    excel_errors,
     from_grid,
     gc_paused,
-    is_blank,
-    number_column,
     numeric_grid,
-    parameter_block,
     single_cell,
     summary_columns,
     to_date,
-    to_grid,
     to_serial,
-    zero_as_omitted,
 )
-from .errors import CLVError, NumError, ShapeError
-from .models import diagnostics, rfm as rfm_model
+from .excel.registry import declare_cellwise, excel_functions
+from .models import bgnbd as bgnbd_model
+from .models import clv as clv_model
+from .models import diagnostics
+from .models import gamma_gamma as gamma_gamma_model
+from .models import rfm as rfm_model
+from .models import sbg as sbg_model
 from .models.clv import customer_lifetime_value_interval
 from .models.sbg import discounted_expected_residual_lifetime_interval
 
-CATEGORY = "CLV"
+#: Every CLV_* function by name, as registered (the template builder and the headless recalc read it).
 FUNCTIONS: dict = {}
-#: ``from clv_xl.udfs import *`` (an xlwings Lite main.py) imports exactly the CLV_* functions.
-__all__: list = []
-#: Optional settings for which 0 is no meaningful value: a 0 there acts like the argument left out.
-#: xlwings Lite hands a blank cell over as 0, so a blank as_of, period, tiers or labels cell means
-#: the default in both hosts. (margin, value_per_period: 0 is a value; the rest default to 0.)
-ZERO_MEANS_OMITTED = frozenset({"as_of", "period", "tiers", "labels"})
-
-
-def docstring(function) -> str:
-    """The full docstring of a CLV_* function (the registered one carries only its first line)."""
-    return inspect.cleandoc(inspect.unwrap(function).__doc__ or "")
-
-
-def argument_docs(function) -> dict:
-    """Argument name -> one-line help, read from the numpydoc ``Parameters`` section."""
-    lines = docstring(function).splitlines()
-    start = lines.index("Parameters") + 2
-    docs, name = {}, None
-    for line, following in zip(lines[start:], lines[start + 1 :] + [""]):
-        if following.startswith("---"):
-            break
-        if line and not line[0].isspace():
-            name = line.split(":")[0].strip()
-            docs[name] = ""
-        elif name and line.strip():
-            docs[name] = f"{docs[name]} {line.strip()}".strip()
-    return docs
-
-
-def summary(function) -> str:
-    """The first line of a function's docstring, written for a marketer."""
-    return docstring(function).splitlines()[0]
-
-
-def excel_function(function):
-    """Register ``function`` as a CLV_* Excel function with its argument help.
-
-    Every argument is received as a 2-D range (``ndim=2``), error cells as
-    their text (``err_to_str``: ``"#N/A"``, so the result row shows the same
-    code instead of treating the cell as blank); failures come back as cell
-    messages; a 0 in a :data:`ZERO_MEANS_OMITTED` argument acts
-    as omitted. The registered function's docstring is the first line only:
-    xlwings shows the docstring as the function's description, in classic
-    Excel (up to 255 characters) and in xlwings Lite (all of it). The function
-    is also listed in :data:`FUNCTIONS`, which the template builder and the
-    headless recalculation use.
-    """
-    guarded = excel_errors(zero_as_omitted(function, ZERO_MEANS_OMITTED))
-    guarded.__doc__ = summary(function)
-    docs = argument_docs(function)
-    for name in inspect.signature(function).parameters:
-        guarded = xw.arg(name, ndim=2, err_to_str=True, doc=docs[name])(guarded)
-    guarded = xw.func(category=CATEGORY)(guarded)
-    FUNCTIONS[function.__name__] = guarded
-    __all__.append(function.__name__)
-    return guarded
+excel_function = excel_functions(FUNCTIONS)
 
 
 # --- closed-form CLV -------------------------------------------------------------
@@ -310,111 +253,11 @@ def CLV_SEGMENT(values, tiers=3, labels=None):
         Optional tier names, highest first (default High, Medium, Low or Tier 1..n).
     """
     numbers = numeric_grid("values", values)
-    labels = formula.segment(numbers.floats, _tiers_argument(tiers), _labels_argument(labels))
+    labels = formula.segment(numbers.floats, arguments.tiers(tiers), arguments.labels(labels))
     return from_grid(labels, numbers.floats.size > 1, numbers.messages)
 
 
-def _tiers_argument(tiers):
-    """A single cell is a tier count; a range is a list of thresholds (blanks dropped)."""
-    grid = to_grid(tiers)
-    cells = [cell for cell in grid.ravel() if not is_blank(cell)]
-    if not cells:
-        return 3
-    if any(isinstance(cell, bool) or not isinstance(cell, (int, float)) for cell in cells):
-        raise CLVError(f"tiers must be a number or a range of numbers (got {cells!r})")
-    return cells[0] if grid.size == 1 else np.array(cells, dtype=float)
-
-
-def _labels_argument(labels):
-    if labels is None:
-        return None
-    names = [str(cell) for cell in to_grid(labels).ravel() if not is_blank(cell)]
-    return names or None
-
 # --- predictive CLV from transactions (Fader & Hardie models) ---------------------------
-
-RFM_HEADER = ["customer", "frequency", "recency", "T", "monetary"]
-_FIT_CACHE: OrderedDict = OrderedDict()
-_FIT_CACHE_SIZE = 16
-
-
-def _cached_fit(fit, **ranges):
-    """``fit`` of the :func:`summary_columns` of ``ranges``, not recomputed for unchanged inputs.
-
-    The key is a 20-byte digest of what Excel handed over, taken before any
-    conversion, so a recalculation with unchanged inputs costs one
-    serialisation of the lists (about 0.06 s per 1,000,000-row column) and
-    the cache holds no large keys.
-    """
-    key = (fit.__module__, fit.__name__, _fingerprint(ranges))
-    if key not in _FIT_CACHE:
-        _FIT_CACHE[key] = fit(*summary_columns(**ranges))
-        if len(_FIT_CACHE) > _FIT_CACHE_SIZE:
-            _FIT_CACHE.popitem(last=False)
-    _FIT_CACHE.move_to_end(key)
-    return _FIT_CACHE[key]
-
-
-def _fingerprint(ranges: dict) -> bytes:
-    """SHA-1 of the argument names and the raw cells (marshal; pickle for cells marshal cannot write)."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    for name, value in ranges.items():
-        digest.update(name.encode())
-        try:
-            # version 2 writes no back-references, so equal lists always give equal bytes
-            digest.update(marshal.dumps(value, 2))
-        except ValueError:  # e.g. a date or a numpy number in a cell
-            digest.update(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    return digest.digest()
-
-
-_summary_columns = summary_columns
-
-
-FIT_BLOCK_HEADER = ["parameter", "estimate", "std. error", "95% low", "95% high"]
-
-
-def _params_block(params, labels):
-    """The labelled block a fit spills: one row per parameter, then log-likelihood.
-
-    Columns: label, estimate (the first two are all that ``params`` arguments
-    read), standard error, 95% interval low and high, then the correlation
-    with each parameter (in ``labels`` order), which the interval functions
-    read. When the information matrix is singular the standard-error cells
-    say so (``#NUM!``) and the estimates stand.
-    """
-    try:
-        errors, (low, high), correlations = params.standard_errors(), params.intervals(), params.correlations()
-        uncertainty = [[float(e), float(lo), float(hi), *map(float, c)]
-                       for e, lo, hi, c in zip(errors, low, high, correlations)]
-    except CLVError as error:
-        uncertainty = [[error.cell_message()] + [""] * (len(labels) + 2)] * len(labels)
-    rows = [[label, float(getattr(params, label)), *extra] for label, extra in zip(labels, uncertainty)]
-    return rows + [["log-likelihood", float(params.log_likelihood)] + [""] * (len(labels) + 3)]
-
-
-def _fitted(name, block, model, labels):
-    """Parameters with their covariance from the whole block a fit returns (for intervals)."""
-    estimates = parameter_block(name, block, labels)
-    rows = {str(row[0]).strip().lower(): row for row in to_grid(block) if isinstance(row[0], str)}
-    width = 5 + len(labels)
-    if any(label not in rows or len(rows[label]) < width for label in labels):
-        raise CLVError(f"{name} must be the whole block the fit returns ({width} columns with the standard "
-                       "errors and correlations) for an interval")
-    cells = np.array([rows[label][2:width] for label in labels], dtype=object)
-    message = next((cell for cell in cells.ravel() if isinstance(cell, str)), None)
-    if message is not None:
-        raise NumError(f"{name} has no standard errors: {message.split(' ', 1)[-1]}")
-    errors, correlations = cells[:, 0].astype(float), cells[:, 3:].astype(float)
-    return model(**estimates, covariance=correlations * np.outer(errors, errors))
-
-
-def _bgnbd(params):
-    return formula.BGNBDParams(**parameter_block("params", params, formula.BGNBD_PARAMETERS))
-
-
-def _gamma_gamma(params):
-    return formula.GammaGammaParams(**parameter_block("gg_params", params, formula.GG_PARAMETERS))
 
 
 @excel_function
@@ -440,24 +283,15 @@ def CLV_RFM(customer_ids, dates, amounts, as_of=None, period="W"):
         Optional time unit of recency and T: "D" days, "W" weeks (default), "M" months, "Y" years.
     """
     ids = column_values("customer_ids", customer_ids)
-    days = _date_column(dates)
-    (spend,) = _summary_columns(amounts=amounts)
+    days = date_column("dates", dates)
+    (spend,) = summary_columns(amounts=amounts)
     end_cell = single_cell("as_of", as_of)
     end = None if end_cell is None else to_date("as_of", end_cell)
-    table = formula.rfm_summary(ids, days, spend, as_of=end, time_unit=_period(period))
-    numbers = table[RFM_HEADER[1:]].to_numpy(dtype=float).tolist()
+    table = rfm_model.rfm_summary(ids, days, spend, as_of=end, time_unit=arguments.period(period))
+    numbers = table[results.RFM_HEADER[1:]].to_numpy(dtype=float).tolist()
     with gc_paused():
         rows = [[customer, *values] for customer, values in zip(table.index.tolist(), numbers)]
-    return [RFM_HEADER] + rows
-
-
-def _date_column(dates):
-    """A column of order dates as ``datetime64[D]``; a cell that is not a date names its row."""
-    return date_column("dates", dates)
-
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value
+    return [results.RFM_HEADER] + rows
 
 
 @excel_function
@@ -480,8 +314,8 @@ def CLV_COHORT(customer_ids, dates, period="M"):
         Optional calendar period: "M" months (default), "W" weeks, "D" days, "Y" years; at most 1,200 periods of data.
     """
     ids = column_values("customer_ids", customer_ids)
-    days = _date_column(dates)
-    table = formula.cohort_table(ids, days, period=_period(period, "M"))
+    days = date_column("dates", dates)
+    table = rfm_model.cohort_table(ids, days, period=arguments.period(period, "M"))
     header = [["cohort", *map(float, table.columns)]]
     rows = [[to_serial(cohort), *("" if np.isnan(v) else float(v) for v in shares)]
             for cohort, shares in zip(table.index, table.to_numpy())]
@@ -506,8 +340,8 @@ def CLV_FIT_BGNBD(frequency, recency, T):
     T
         Time since the first purchase (customer age), per customer.
     """
-    params = _cached_fit(formula.fit_bgnbd, frequency=frequency, recency=recency, T=T)
-    return _params_block(params, formula.BGNBD_PARAMETERS)
+    params = fit_cache.cached_fit(bgnbd_model.fit, frequency=frequency, recency=recency, T=T)
+    return results.params_block(params, bgnbd_model.PARAM_NAMES)
 
 
 @excel_function
@@ -529,8 +363,8 @@ def CLV_PALIVE(params, frequency, recency, T):
     T
         Time since the first purchase.
     """
-    model = _bgnbd(params)
-    return evaluate(functools.partial(formula.p_alive, model),
+    model = arguments.bgnbd_params(params)
+    return evaluate(functools.partial(bgnbd_model.p_alive, model),
                     {"frequency": frequency, "recency": recency, "T": T})
 
 
@@ -555,8 +389,8 @@ def CLV_PURCHASES(params, frequency, recency, T, horizon):
     horizon
         Number of periods ahead, e.g. 52 weeks.
     """
-    model = _bgnbd(params)
-    expected = functools.partial(formula.expected_purchases, model)
+    model = arguments.bgnbd_params(params)
+    expected = functools.partial(bgnbd_model.expected_purchases, model)
     return evaluate(lambda frequency, recency, T, horizon: expected(frequency, recency, T, horizon),
                     {"frequency": frequency, "recency": recency, "T": T, "horizon": horizon})
 
@@ -574,8 +408,8 @@ def CLV_PURCHASES_NEW(params, horizon):
     horizon
         Number of periods from the first purchase.
     """
-    model = _bgnbd(params)
-    return evaluate(lambda horizon: formula.expected_purchases_new(model, horizon), {"horizon": horizon})
+    model = arguments.bgnbd_params(params)
+    return evaluate(lambda horizon: bgnbd_model.expected_purchases_new(model, horizon), {"horizon": horizon})
 
 
 @excel_function
@@ -593,8 +427,8 @@ def CLV_FIT_GG(frequency, monetary):
     monetary
         Average spend per repeat purchase, per customer.
     """
-    params = _cached_fit(formula.fit_gamma_gamma, frequency=frequency, monetary=monetary)
-    return _params_block(params, formula.GG_PARAMETERS)
+    params = fit_cache.cached_fit(gamma_gamma_model.fit, frequency=frequency, monetary=monetary)
+    return results.params_block(params, gamma_gamma_model.PARAM_NAMES)
 
 
 @excel_function
@@ -615,8 +449,8 @@ def CLV_SPEND(gg_params, frequency, monetary):
     monetary
         Average spend per repeat purchase.
     """
-    model = _gamma_gamma(gg_params)
-    return evaluate(functools.partial(formula.expected_spend, model),
+    model = arguments.gamma_gamma_params(gg_params)
+    return evaluate(functools.partial(gamma_gamma_model.expected_spend, model),
                     {"frequency": frequency, "monetary": monetary})
 
 
@@ -664,25 +498,13 @@ def CLV_PREDICT(
     period
         Optional time unit of recency, T and horizon: "D", "W" (default), "M" or "Y".
     """
-    purchases, spend = _bgnbd(bgnbd_params), _gamma_gamma(gg_params)
-    settings = {"horizon": _single("horizon", horizon), "time_unit": _period(period),
-                "annual_discount_rate": _single("annual_discount_rate", annual_discount_rate),
-                "margin": _single("margin", margin)}
-    value = functools.partial(formula.predicted_clv, purchases, spend, **settings)
+    purchases, spend = arguments.bgnbd_params(bgnbd_params), arguments.gamma_gamma_params(gg_params)
+    settings = {"horizon": arguments.single_number("horizon", horizon), "time_unit": arguments.period(period),
+                "annual_discount_rate": arguments.single_number("annual_discount_rate", annual_discount_rate),
+                "margin": arguments.single_number("margin", margin)}
+    value = functools.partial(clv_model.customer_lifetime_value, purchases, spend, **settings)
     value(frequency=0.0, recency=0.0, T=0.0, monetary=0.0)  # a bad setting: one message, not one per row
     return evaluate(value, {"frequency": frequency, "recency": recency, "T": T, "monetary": monetary})
-
-
-def _period(value, default="W"):
-    """A time-unit letter from a single cell (``default`` when blank)."""
-    cell = single_cell("period", value)
-    return default if cell is None else str(cell).strip().upper()
-
-
-def _single(name, value):
-    """A setting that must be one number (not a range)."""
-    (number,) = number_column(name, [single_cell(name, value)])
-    return number
 
 
 @excel_function
@@ -699,26 +521,9 @@ def CLV_FIT_SBG(survivors):
     survivors
         Customers still active at period 0, 1, 2, ... (a column; counts or percentages).
     """
-    _check_no_gap(survivors)
-    params = _cached_fit(formula.fit_sbg, survivors=survivors)
-    return _params_block(params, formula.SBG_PARAMETERS)
-
-
-def _check_no_gap(survivors):
-    """Refuse a blank survivor cell followed by a count: the later counts would move up a period.
-
-    Blank cells after the last count are fine (a range drawn longer than the data).
-    """
-    cells = column_values("survivors", survivors, blank_ok=True)
-    last_count = max((index for index, cell in enumerate(cells) if cell is not None), default=-1)
-    gap = next((index for index in range(last_count) if cells[index] is None), None)
-    if gap is not None:
-        raise NumError(f"survivors has a blank cell in row {gap + 1} before later counts: a gap shifts every "
-                       "later period; fill in that period's count, or end the range at the last count")
-
-
-def _sbg(params):
-    return formula.SBGParams(**parameter_block("params", params, formula.SBG_PARAMETERS))
+    arguments.check_no_gap(survivors)
+    params = fit_cache.cached_fit(sbg_model.fit, survivors=survivors)
+    return results.params_block(params, sbg_model.PARAM_NAMES)
 
 
 @excel_function
@@ -736,8 +541,8 @@ def CLV_SBG_SURVIVAL(params, periods):
     periods
         Whole periods since sign-up, 0, 1, 2, ...
     """
-    model = _sbg(params)
-    return evaluate(lambda periods: formula.sbg_survival(model, periods), {"periods": periods})
+    model = arguments.sbg_params(params)
+    return evaluate(lambda periods: sbg_model.survival(model, periods), {"periods": periods})
 
 
 @excel_function
@@ -755,8 +560,8 @@ def CLV_SBG_RETENTION(params, periods):
     periods
         Whole periods since sign-up, 1, 2, 3, ...
     """
-    model = _sbg(params)
-    return evaluate(lambda periods: formula.sbg_retention(model, periods), {"periods": periods})
+    model = arguments.sbg_params(params)
+    return evaluate(lambda periods: sbg_model.retention(model, periods), {"periods": periods})
 
 
 @excel_function
@@ -778,10 +583,10 @@ def CLV_DEL(params, discount_rate=0.0, value_per_period=1.0):
     value_per_period
         Optional payment per period (default 1: the result is in periods).
     """
-    model = _sbg(params)
+    model = arguments.sbg_params(params)
     return evaluate(
         lambda discount_rate, value_per_period:
-        formula.sbg_del(model, discount_rate) * value_per_period,
+        sbg_model.discounted_expected_lifetime(model, discount_rate) * value_per_period,
         {"discount_rate": discount_rate, "value_per_period": value_per_period},
     )
 
@@ -808,18 +613,15 @@ def CLV_DERL(params, renewals, discount_rate=0.0, value_per_period=1.0):
     value_per_period
         Optional payment per period (default 1: the result is in periods).
     """
-    model = _sbg(params)
+    model = arguments.sbg_params(params)
     return evaluate(
         lambda renewals, discount_rate, value_per_period:
-        formula.sbg_derl(model, renewals, discount_rate) * value_per_period,
+        sbg_model.discounted_expected_residual_lifetime(model, renewals, discount_rate) * value_per_period,
         {"renewals": renewals, "discount_rate": discount_rate, "value_per_period": value_per_period},
     )
 
 
-
 # --- validation: holdout split, fit diagnostics, intervals ------------------------------
-
-HOLDOUT_HEADER = RFM_HEADER + ["frequency_holdout", "monetary_holdout", "duration_holdout"]
 
 
 @excel_function
@@ -850,13 +652,13 @@ def CLV_HOLDOUT(customer_ids, dates, amounts, calibration_end, observation_end, 
         Optional time unit of recency, T and the holdout length: "D", "W" (default), "M" or "Y".
     """
     ids = column_values("customer_ids", customer_ids)
-    days = _date_column(dates)
-    (spend,) = _summary_columns(amounts=amounts)
+    days = date_column("dates", dates)
+    (spend,) = summary_columns(amounts=amounts)
     ends = {name: to_date(name, single_cell(name, value)) for name, value in
             (("calibration_end", calibration_end), ("observation_end", observation_end))}
-    table = rfm_model.calibration_and_holdout(ids, days, spend, **ends, time_unit=_period(period))
-    return [HOLDOUT_HEADER] + [[_plain(customer), *map(float, values)] for customer, values in
-                               zip(table.index, table[HOLDOUT_HEADER[1:]].to_numpy())]
+    table = rfm_model.calibration_and_holdout(ids, days, spend, **ends, time_unit=arguments.period(period))
+    return [results.HOLDOUT_HEADER] + [[results.plain(customer), *map(float, values)] for customer, values in
+                               zip(table.index, table[results.HOLDOUT_HEADER[1:]].to_numpy())]
 
 
 @excel_function
@@ -883,12 +685,12 @@ def CLV_TRACKING(params, customer_ids, dates, end=None, period="W"):
     period
         Optional period length, the time unit of the fit: "D", "W" (default), "M" or "Y"; at most 1,200 periods from the first date to the end.
     """
-    model = _bgnbd(params)
+    model = arguments.bgnbd_params(params)
     ids = column_values("customer_ids", customer_ids)
-    days = _date_column(dates)
+    days = date_column("dates", dates)
     end_cell = single_cell("end", end)
     last = None if end_cell is None else to_date("end", end_cell)
-    table = diagnostics.tracking(model, ids, days, end=last, time_unit=_period(period))
+    table = diagnostics.tracking(model, ids, days, end=last, time_unit=arguments.period(period))
     header = ["period", "period end", "actual", "expected", "cumulative actual", "cumulative expected"]
     return [header] + [[float(row.period), to_serial(row.period_end), *map(float, row[2:])]
                        for row in table.itertuples(index=False)]
@@ -916,11 +718,11 @@ def CLV_FREQ_FIT(params, frequency, T, max_count=7):
     max_count
         Optional first count pooled into the last bar, e.g. 7 gives 0..6 and 7+ (default 7).
     """
-    model = _bgnbd(params)
-    x, age = _summary_columns(frequency=frequency, T=T)
+    model = arguments.bgnbd_params(params)
+    x, age = summary_columns(frequency=frequency, T=T)
     table, chi_square, degrees_of_freedom, p_value = diagnostics.frequency_histogram(
-        model, x, age, _count_setting(max_count))
-    rows = [[_bucket_label(row.repeat_purchases, len(table)), float(row.actual), float(row.expected)]
+        model, x, age, arguments.max_count(max_count))
+    rows = [[results.bucket_label(row.repeat_purchases, len(table)), float(row.actual), float(row.expected)]
             for row in table.itertuples(index=False)]
     statistics = [["chi-square", chi_square, ""], ["degrees of freedom", float(degrees_of_freedom), ""],
                   ["p-value", "" if p_value is None else p_value, ""]]
@@ -955,13 +757,13 @@ def CLV_CONDITIONAL(params, frequency, recency, T, holdout_purchases, holdout_le
     max_count
         Optional first count pooled into the last group, e.g. 7 gives 0..6 and 7+ (default 7).
     """
-    model = _bgnbd(params)
-    x, t_x, age, holdout, length = _summary_columns(frequency=frequency, recency=recency, T=T,
+    model = arguments.bgnbd_params(params)
+    x, t_x, age, holdout, length = summary_columns(frequency=frequency, recency=recency, T=T,
                                                     holdout_purchases=holdout_purchases,
-                                                    holdout_length=_broadcast_column(holdout_length, frequency))
+                                                    holdout_length=arguments.broadcast_column(holdout_length, frequency))
     table = diagnostics.conditional_expectations(model, x, t_x, age, holdout, length,
-                                                 _count_setting(max_count))
-    return _conditional_rows(table, ["repeat purchases", "customers", "actual", "predicted"])
+                                                 arguments.max_count(max_count))
+    return results.conditional_rows(table, ["repeat purchases", "customers", "actual", "predicted"])
 
 
 @excel_function
@@ -990,39 +792,13 @@ def CLV_CONDITIONAL_SPEND(gg_params, frequency, monetary, holdout_purchases, hol
     max_count
         Optional first count pooled into the last group (default 7).
     """
-    model = _gamma_gamma(gg_params)
-    x, spend, holdout, holdout_spend = _summary_columns(frequency=frequency, monetary=monetary,
+    model = arguments.gamma_gamma_params(gg_params)
+    x, spend, holdout, holdout_spend = summary_columns(frequency=frequency, monetary=monetary,
                                                         holdout_purchases=holdout_purchases,
                                                         holdout_monetary=holdout_monetary)
     table = diagnostics.spend_conditional_expectations(model, x, spend, holdout, holdout_spend,
-                                                       _count_setting(max_count))
-    return _conditional_rows(table, ["repeat purchases", "customers", "actual spend", "expected spend"])
-
-
-def _count_setting(max_count):
-    return _single("max_count", 7.0 if single_cell("max_count", max_count) is None else max_count)
-
-
-def _bucket_label(count, buckets):
-    """0, 1, ... as numbers; the pooled last bucket as text, e.g. "7+"."""
-    return f"{count}+" if count == buckets - 1 else float(count)
-
-
-def _broadcast_column(value, like):
-    """A single cell repeated to the length of the column ``like``; a range as it is."""
-    grid = to_grid(value)
-    return [[grid[0, 0]]] * to_grid(like).size if grid.size == 1 else value
-
-
-def _conditional_rows(table, header):
-    """Rows of a conditional-expectation table, then the all-customer means (weighted by group size)."""
-    rows = [[_bucket_label(row.repeat_purchases, len(table)), float(row.customers),
-             *("" if np.isnan(v) else float(v) for v in (row.actual, row.predicted))]
-            for row in table.itertuples(index=False)]
-    weights = table["customers"].to_numpy()
-    means = ["" if weights.sum() == 0 else float(np.nansum(table[c].to_numpy() * weights) / weights.sum())
-             for c in ("actual", "predicted")]  # blank like an empty group when no customer is in any
-    return [header] + rows + [["all", float(weights.sum()), *means]]
+                                                       arguments.max_count(max_count))
+    return results.conditional_rows(table, ["repeat purchases", "customers", "actual spend", "expected spend"])
 
 
 @excel_function
@@ -1073,14 +849,14 @@ def CLV_PREDICT_INTERVAL(
     total
         Optional TRUE for one row with the total of all customers (default FALSE: one row each).
     """
-    purchases = _fitted("bgnbd_params", bgnbd_params, formula.BGNBDParams, formula.BGNBD_PARAMETERS)
-    spend = _fitted("gg_params", gg_params, formula.GammaGammaParams, formula.GG_PARAMETERS)
-    columns = _summary_columns(frequency=frequency, recency=recency, T=T, monetary=monetary)
+    purchases = arguments.fitted_params("bgnbd_params", bgnbd_params, bgnbd_model.BGNBDParams, bgnbd_model.PARAM_NAMES)
+    spend = arguments.fitted_params("gg_params", gg_params, gamma_gamma_model.GammaGammaParams, gamma_gamma_model.PARAM_NAMES)
+    columns = summary_columns(frequency=frequency, recency=recency, T=T, monetary=monetary)
     value, low, high = customer_lifetime_value_interval(
         purchases, spend, *columns, total=bool(single_cell("total", total)),
-        horizon=_single("horizon", horizon), time_unit=_period(period),
-        annual_discount_rate=_single("annual_discount_rate", annual_discount_rate), margin=_single("margin", margin))
-    return _interval_rows("CLV", value, low, high)
+        horizon=arguments.single_number("horizon", horizon), time_unit=arguments.period(period),
+        annual_discount_rate=arguments.single_number("annual_discount_rate", annual_discount_rate), margin=arguments.single_number("margin", margin))
+    return results.interval_rows("CLV", value, low, high)
 
 
 @excel_function
@@ -1103,16 +879,11 @@ def CLV_DERL_INTERVAL(params, renewals, discount_rate=0.0, value_per_period=1.0)
     value_per_period
         Optional payment per period (default 1: the result is in periods).
     """
-    model = _fitted("params", params, formula.SBGParams, formula.SBG_PARAMETERS)
-    (counts,) = _summary_columns(renewals=renewals)
+    model = arguments.fitted_params("params", params, sbg_model.SBGParams, sbg_model.PARAM_NAMES)
+    (counts,) = summary_columns(renewals=renewals)
     value, low, high = discounted_expected_residual_lifetime_interval(
-        model, counts, _single("discount_rate", discount_rate), _single("value_per_period", value_per_period))
-    return _interval_rows("DERL", value, low, high)
-
-
-def _interval_rows(name, value, low, high):
-    return [[name, "95% low", "95% high"]] + [list(map(float, row)) for row in
-                                              np.column_stack([np.ravel(value), np.ravel(low), np.ravel(high)])]
+        model, counts, arguments.single_number("discount_rate", discount_rate), arguments.single_number("value_per_period", value_per_period))
+    return results.interval_rows("DERL", value, low, high)
 
 
 #: The arguments in which each function computes cell by cell (:func:`clv_xl.cells.evaluate`; ``None``:
@@ -1140,12 +911,7 @@ CELLWISE_ARGUMENTS = {
 }
 
 
-def _declare_cellwise(declared):
-    """Set ``cellwise_arguments`` (what :mod:`clv_xl.recalc` reads) on each function of ``declared``."""
-    for name, arguments in declared.items():
-        function = FUNCTIONS[name]
-        function.cellwise_arguments = frozenset(inspect.signature(function).parameters if arguments is None
-                                                else arguments)
+declare_cellwise(FUNCTIONS, CELLWISE_ARGUMENTS)
 
-
-_declare_cellwise(CELLWISE_ARGUMENTS)
+#: ``from clv_xl.udfs import *`` (an xlwings Lite main.py) imports exactly the CLV_* functions.
+__all__ = list(FUNCTIONS)

@@ -9,10 +9,11 @@ import numpy as np
 
 from clv_xl.models import bgnbd, clv, gamma_gamma, sbg
 from clv_xl.models.simulate import simulate_bgnbd_summary, simulate_mean_spend
+import cdnow
 
 SEED = 20261124
-TRUE_BGNBD = bgnbd.BGNBDParams(0.243, 4.414, 0.793, 2.426)  # CDNOW (Fader, Hardie & Lee 2005)
-TRUE_GAMMA_GAMMA = gamma_gamma.GammaGammaParams(6.25, 3.74, 15.44)  # CDNOW (Fader & Hardie 2013)
+TRUE_BGNBD = bgnbd.BGNBDParams(**cdnow.BGNBD)  # CDNOW (Fader, Hardie & Lee 2005)
+TRUE_GAMMA_GAMMA = gamma_gamma.GammaGammaParams(**cdnow.GAMMA_GAMMA)  # CDNOW (Fader & Hardie 2013)
 TRUE_SBG = sbg.SBGParams(0.704, 1.182)  # regular cohort (Fader & Hardie 2007)
 CUSTOMERS = {"frequency": [2, 0, 7], "recency": [30.43, 0.0, 35.0], "T": [38.86, 38.86, 38.86],
              "monetary": [30.0, 0.0, 40.0]}

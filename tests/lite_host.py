@@ -13,9 +13,10 @@ import inspect
 import json
 import sys
 import types
+import cdnow
 
-CDNOW_BGNBD = [[0.243], [4.414], [0.793], [2.426]]
-CDNOW_GG = [[6.25], [3.74], [15.44]]
+CDNOW_BGNBD = cdnow.BGNBD_CELLS
+CDNOW_GG = cdnow.GAMMA_GAMMA_CELLS
 SBG_REGULAR = [[0.704], [1.182]]
 IDS = [["a"], ["a"], ["b"], ["a"], ["b"], ["c"]]
 DATE_SERIALS = [[45658], [45665], [45660], [45686], [45700], [45701]]  # Lite sends date cells as serials

@@ -1,4 +1,4 @@
-"""The column-at-a-time coercion and evaluation of clv_xl.cells against the cell-by-cell rules."""
+"""The column-at-a-time coercion and evaluation of clv_xl.excel.cells against the cell-by-cell rules."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clv_xl import cells, formula, udfs
+from clv_xl import udfs
+from clv_xl.excel import cells, fit_cache
+from clv_xl.models import sbg as sbg_model
 from clv_xl.errors import CLVError, NumError
 
 NUMBERS = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6)
@@ -127,12 +129,12 @@ def test_summary_columns_drop_blank_rows_and_name_the_first_bad_cell():
 
 def test_the_fit_cache_keys_on_the_raw_cells_and_holds_small_keys():
     survivors = [[1000.0], [869.0], [743.0], [653.0], [593.0], [551.0], [517.0], [491.0]]
-    udfs._FIT_CACHE.clear()
-    first = udfs._cached_fit(formula.fit_sbg, survivors=survivors)
-    assert udfs._cached_fit(formula.fit_sbg, survivors=[row[:] for row in survivors]) is first
+    fit_cache.CACHE.clear()
+    first = fit_cache.cached_fit(sbg_model.fit, survivors=survivors)
+    assert fit_cache.cached_fit(sbg_model.fit, survivors=[row[:] for row in survivors]) is first
     changed = survivors[:-1] + [[490.0]]
-    assert udfs._cached_fit(formula.fit_sbg, survivors=changed) is not first
-    assert len(udfs._FIT_CACHE) == 2 and all(len(key[2]) == 20 for key in udfs._FIT_CACHE)
+    assert fit_cache.cached_fit(sbg_model.fit, survivors=changed) is not first
+    assert len(fit_cache.CACHE) == 2 and all(len(key[2]) == 20 for key in fit_cache.CACHE)
 
 
 def test_the_garbage_collector_is_back_on_after_an_error():

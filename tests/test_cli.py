@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from clv_xl import cli, template
+from clv_xl import cli
+from clv_xl.workbook import sheets
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / template.TEMPLATE_NAME
+TEMPLATE = ROOT / sheets.TEMPLATE_NAME
 
 
 def small_workbook(path, formulas=(("B1", "=A1*3", 6),)):
@@ -155,8 +156,8 @@ def test_recalc_output_onto_the_workbook_itself(capsys, tmp_path):
 def test_template_writes_a_copy_in_the_current_folder(capsys, tmp_path, monkeypatch, umask_022):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["template"]) == 0
-    written = tmp_path / template.TEMPLATE_NAME
-    assert capsys.readouterr().out == f"Wrote {template.TEMPLATE_NAME}\n"
+    written = tmp_path / sheets.TEMPLATE_NAME
+    assert capsys.readouterr().out == f"Wrote {sheets.TEMPLATE_NAME}\n"
     assert written.read_bytes() == TEMPLATE.read_bytes()
     assert mode(written) == 0o644
 

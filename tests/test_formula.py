@@ -11,7 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clv_xl import formula
+from clv_xl.models import bgnbd as bgnbd_model
+from clv_xl.models import clv as clv_model
+from clv_xl.models import gamma_gamma as gamma_gamma_model
+from clv_xl.models import sbg as sbg_model
 from clv_xl.errors import DivZeroError, NumError, ShapeError
+import cdnow
 
 money = st.floats(0, 1e6)
 rate = st.floats(0.001, 0.99)
@@ -148,10 +153,10 @@ def test_every_closed_form_function_puts_margin_then_discount_rate_then_costs():
 @pytest.mark.parametrize("call", [
     lambda: formula.clv_average(50, 6, 3, 0.3, 1.0),
     lambda: formula.clv_churn(100, 0.3, 0.05, 1.0),
-    lambda: formula.sbg_derl(formula.SBGParams(0.7, 1.2), 0, 1.0),
-    lambda: formula.sbg_del(formula.SBGParams(0.7, 1.2), 2.0),
-    lambda: formula.predicted_clv(formula.BGNBDParams(0.243, 4.414, 0.793, 2.426),
-                                  formula.GammaGammaParams(6.25, 3.74, 15.44), 2, 30.43, 38.86, 22,
+    lambda: sbg_model.discounted_expected_residual_lifetime(sbg_model.SBGParams(0.7, 1.2), 0, 1.0),
+    lambda: sbg_model.discounted_expected_lifetime(sbg_model.SBGParams(0.7, 1.2), 2.0),
+    lambda: clv_model.customer_lifetime_value(bgnbd_model.BGNBDParams(**cdnow.BGNBD),
+                                  gamma_gamma_model.GammaGammaParams(**cdnow.GAMMA_GAMMA), 2, 30.43, 38.86, 22,
                                   horizon=52, annual_discount_rate=1.0),
 ])
 def test_every_discount_rate_has_the_same_upper_bound_and_message(call):
@@ -267,7 +272,7 @@ def test_four_tiers_default_to_tier_numbers_and_labels_override():
         (lambda: formula.segment(np.ones(3), 11), NumError, "tiers must be a whole number from 2 to 10"),
         (lambda: formula.segment(np.ones(3), [5, 1]), NumError, "strictly ascending"),
         (lambda: formula.segment(np.ones(3), 3, ["A", "B"]), ShapeError, "labels must hold 3 names"),
-        (lambda: formula.clv_net(math.nan, 1), NumError, "revenue must be a finite number"),
+        (lambda: formula.clv_net(math.nan, 1), NumError, "revenue must contain finite numbers only"),
     ],
 )
 def test_bad_input_names_the_argument_and_the_value(call, error, message):

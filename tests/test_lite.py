@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from clv_xl import lite, udfs
-from clv_xl.udfs import CLV_AVG, CLV_COHORT, CLV_RFM, CLV_SEGMENT, FUNCTIONS, docstring
+from clv_xl import lite
+from clv_xl.excel.registry import ZERO_MEANS_OMITTED, docstring
+from clv_xl.udfs import CLV_AVG, CLV_COHORT, CLV_RFM, CLV_SEGMENT, FUNCTIONS
 
 IDS = [["a"], ["a"], ["b"], ["a"]]
 DATES = [[dt.datetime(2025, 1, 1)], [dt.datetime(2025, 1, 8)], [dt.datetime(2025, 1, 3)], [dt.datetime(2025, 1, 29)]]
@@ -41,7 +42,7 @@ def test_a_blank_setting_sent_as_0_acts_as_left_out():
     assert CLV_COHORT(IDS, SERIALS, 0) == CLV_COHORT(IDS, SERIALS)
     values = [[300], [200], [100]]
     assert CLV_SEGMENT(values, 0, 0) == CLV_SEGMENT(values) == [["High"], ["Medium"], ["Low"]]
-    assert udfs.ZERO_MEANS_OMITTED == {"as_of", "period", "tiers", "labels"}
+    assert ZERO_MEANS_OMITTED == {"as_of", "period", "tiers", "labels"}
 
 
 def test_a_0_where_0_is_a_value_stays_0():

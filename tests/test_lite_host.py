@@ -17,7 +17,8 @@ import pytest
 import xlwings as xw
 
 import lite_host
-from clv_xl.udfs import FUNCTIONS, argument_docs, summary
+from clv_xl.excel.registry import argument_docs, summary
+from clv_xl.udfs import FUNCTIONS
 
 LITE_DECORATORS = xw.func.__module__ == "xlwings.pro.udfs_officejs"
 

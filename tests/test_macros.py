@@ -3,7 +3,7 @@
 import datetime as dt
 import re
 
-from clv_xl import layout, macros
+from clv_xl.workbook import layout, macros
 
 NOW = dt.datetime(2026, 11, 22, 10, 30)
 

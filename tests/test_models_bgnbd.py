@@ -11,9 +11,10 @@ from clv_xl.errors import FitError, NumError, ShapeError
 from clv_xl.models import bgnbd
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.simulate import simulate_bgnbd_summary
+import cdnow
 
 # Fader, Hardie & Lee (2005), CDNOW calibration period (weeks)
-PUBLISHED = BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+PUBLISHED = BGNBDParams(**cdnow.BGNBD)
 
 
 def test_fit_reproduces_published_cdnow_parameters(cdnow_summary):

@@ -10,9 +10,10 @@ from clv_xl.models import bgnbd, gamma_gamma
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.clv import customer_lifetime_value, step_discount_factors
 from clv_xl.models.gamma_gamma import GammaGammaParams
+import cdnow
 
-BGNBD = BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)  # weeks, CDNOW
-GG = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
+BGNBD = BGNBDParams(**cdnow.BGNBD)  # weeks, CDNOW
+GG = GammaGammaParams(**cdnow.GAMMA_GAMMA)
 CUSTOMERS = dict(frequency=[0, 2, 7, 200], recency=[0.0, 30.43, 20.0, 39.0], T=[38.86, 38.86, 38.86, 40.0],
                  monetary=[0.0, 22.35, 40.0, 15.0])
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from clv_xl.errors import FitError, NumError
 from clv_xl.models import gamma_gamma
 from clv_xl.models.gamma_gamma import GammaGammaParams
+import cdnow
 
 
 def test_fit_reproduces_published_cdnow_parameters(cdnow_summary):
@@ -35,7 +36,7 @@ def test_parameters_are_recovered_from_simulated_spend():
 
 
 def test_expected_spend_is_the_credibility_weighted_mean():
-    params = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
+    params = GammaGammaParams(**cdnow.GAMMA_GAMMA)
     population = 6.25 * 15.44 / 2.74
     assert gamma_gamma.expected_spend(params, 0, 0) == pytest.approx(population)
     # E[Z | x, zbar] = p (gamma + x zbar) / (p x + q - 1), Fader & Hardie (2013)

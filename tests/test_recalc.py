@@ -12,8 +12,10 @@ import pytest
 import xlsxwriter
 
 import fixtures_udfs as U
-from rendering import pdf_text
-from clv_xl import recalc, vba
+from rendering import pdf_text, soffice_convert
+from clv_xl import recalc
+from clv_xl.workbook import vba
+import cdnow
 
 ROWS = [("a", 100.0, 0.1), ("b", 50.0, 0.2), ("a", 80.0, 0.25), ("b", 40.0, 0.5), ("a", 10.0, 1.5)]
 
@@ -162,7 +164,7 @@ def test_libreoffice_prints_the_recalculated_workbook(tmp_path):
     path = build(tmp_path / "book.xlsm", with_vba=True)
     out = tmp_path / "out.xlsm"
     recalc.recalculate(path, U.FUNCTIONS, out, inputs={("Inputs", "B2"): 123.0})
-    pdf = recalc.soffice_convert(out, "pdf", tmp_path / "pdf")
+    pdf = soffice_convert(out, "pdf", tmp_path / "pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
     text = pdf_text(pdf)
     assert "1230" in text  # CLV_SIMPLE(123, 0.1), recalculated, as LibreOffice shows it
@@ -311,8 +313,8 @@ def cellwise_sample(name, rows, rng):
     return column
 
 
-SETTINGS = {"params": [[0.243], [4.414], [0.793], [2.426]], "bgnbd_params": [[0.243], [4.414], [0.793], [2.426]],
-            "gg_params": [[6.25], [3.74], [15.44]], "horizon": [[52.0]]}
+SETTINGS = {"params": cdnow.BGNBD_CELLS, "bgnbd_params": cdnow.BGNBD_CELLS,
+            "gg_params": cdnow.GAMMA_GAMMA_CELLS, "horizon": [[52.0]]}
 SBG_PARAMS = [[0.704], [1.182]]
 
 
@@ -377,7 +379,7 @@ def engine_reads(path):
 
 
 def test_the_package_reader_reads_what_the_engine_reads(customers, workbook, tmp_path):
-    from clv_xl.template import TEMPLATE_NAME
+    from clv_xl.workbook.sheets import TEMPLATE_NAME
 
     template = Path(__file__).resolve().parents[1] / TEMPLATE_NAME
     for path in (customers, workbook, with_shared_formulas(customers, tmp_path), template):

@@ -11,19 +11,20 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from clv_xl import examples, layout, macros, recalc, report, sample_data, template, vba
-from clv_xl.cells import to_serial
+from clv_xl import recalc
+from clv_xl.workbook import examples, layout, macros, report, sample_data, sheets, vba
+from clv_xl.excel.cells import to_serial
 from clv_xl.udfs import FUNCTIONS
-from rendering import example_rows_shown, pdf_text
+from rendering import example_rows_shown, pdf_text, soffice_convert
 from tolerances import same_value
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / template.TEMPLATE_NAME
+TEMPLATE = ROOT / sheets.TEMPLATE_NAME
 
 
 @pytest.fixture(scope="module")
 def fresh_build(tmp_path_factory):
-    return template.build_template(tmp_path_factory.mktemp("build") / template.TEMPLATE_NAME)
+    return sheets.build_template(tmp_path_factory.mktemp("build") / sheets.TEMPLATE_NAME)
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +101,13 @@ def button_macros(path):
 
 
 def test_every_button_runs_a_macro_that_exists(modules):
-    assert button_macros(TEMPLATE) == set(template.MACROS)
+    assert button_macros(TEMPLATE) == set(sheets.MACROS)
     for macro in button_macros(TEMPLATE):
         assert re.search(rf"^Sub {macro}\(\)", modules["clv_macros"], re.MULTILINE)
 
 
-def test_every_runpython_target_exists_in_clv_xl_macros(modules):
-    targets = re.findall(r'RunPython "import clv_xl\.macros; clv_xl\.macros\.(\w+)\(\)"', modules["clv_macros"])
+def test_every_runpython_target_exists_in_clv_xl_workbook_macros(modules):
+    targets = re.findall(r'RunPython "import clv_xl\.workbook\.macros; clv_xl\.workbook\.macros\.(\w+)\(\)"', modules["clv_macros"])
     assert sorted(targets) == ["import_functions", "load_transactions", "refresh"]
     assert all(callable(getattr(macros, target)) for target in targets)
 
@@ -230,7 +231,7 @@ def test_libreoffice_shows_the_single_cell_results_and_every_sheet(tmp_path):
     their stored values.  ``clv-xl recalc ... --values-only`` writes a copy that shows
     every result (tests/test_values_only.py).
     """
-    text = pdf_text(recalc.soffice_convert(TEMPLATE, "pdf", tmp_path))
+    text = pdf_text(soffice_convert(TEMPLATE, "pdf", tmp_path))
     book = openpyxl.load_workbook(TEMPLATE, read_only=True)
     titles = [sheet["A1"].value for sheet in book.worksheets if sheet.title != vba.CONF_SHEET_NAME]
     assert [title for title in titles if title not in text] == []

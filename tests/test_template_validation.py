@@ -3,14 +3,15 @@
 import openpyxl
 import pytest
 
-from clv_xl import layout, recalc, template
+from clv_xl import recalc
+from clv_xl.workbook import layout, sheets
 from clv_xl.udfs import FUNCTIONS
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     # build_template recalculates with strict=True: a spill that does not fit its range fails the build
-    path = template.build_template(tmp_path_factory.mktemp("validation") / template.TEMPLATE_NAME)
+    path = sheets.build_template(tmp_path_factory.mktemp("validation") / sheets.TEMPLATE_NAME)
     return path, recalc.recalculate(path, FUNCTIONS, strict=True)
 
 

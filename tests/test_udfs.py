@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clv_xl import reference, udfs
+from clv_xl import udfs
+from clv_xl.workbook import reference
+from clv_xl.excel import registry
 from clv_xl.udfs import (
     CLV_AVG,
     CLV_CAC_RATIO,
@@ -145,10 +147,10 @@ def test_segment_with_a_threshold_range_and_custom_labels():
 def test_every_function_is_named_clv_and_documents_every_argument(name):
     function = udfs.FUNCTIONS[name]
     assert name.startswith("CLV_") and function.__name__ == name
-    docs = udfs.argument_docs(function)
+    docs = registry.argument_docs(function)
     assert list(docs) == list(inspect.signature(function).parameters)
     assert all(len(doc) > 10 for doc in docs.values())
-    assert len(udfs.summary(function)) <= 100
+    assert len(registry.summary(function)) <= 100
 
 
 # --- the reference table ------------------------------------------------------------------

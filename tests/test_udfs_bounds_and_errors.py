@@ -4,11 +4,12 @@ import datetime as dt
 
 import pytest
 
-from clv_xl.cells import UNEXPECTED_MESSAGE, excel_errors
+from clv_xl.excel.cells import UNEXPECTED_MESSAGE, excel_errors
 from clv_xl.udfs import FUNCTIONS
+import cdnow
 
-BGNBD = [[0.243], [4.414], [0.793], [2.426]]
-GG = [[6.25], [3.74], [15.44]]
+BGNBD = cdnow.BGNBD_CELLS
+GG = cdnow.GAMMA_GAMMA_CELLS
 CUSTOMERS = {"frequency": [[1.0], [2.0]], "recency": [[2.0], [5.0]], "T": [[5.0], [20.0]], "monetary": [[20.0], [30.0]]}
 
 

@@ -30,12 +30,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clv_xl.cells import UNEXPECTED_MESSAGE
+from clv_xl.excel.cells import EXCEL_ERROR_CODES, UNEXPECTED_MESSAGE
 from clv_xl.udfs import FUNCTIONS
+import cdnow
 
 MAX_EXAMPLES = 400
 
-EXCEL_CODE = r"#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|SPILL!|CALC!)"
+#: an input cell's error value comes back with its own code (#BUSY! too), so every code Excel has
+EXCEL_CODE = "(?:" + "|".join(re.escape(code) for code in EXCEL_ERROR_CODES) + ")"
 MESSAGE = re.compile(EXCEL_CODE + r" \S")
 #: Words that only Python, numpy or pandas would put in a message.
 INTERNAL = re.compile(
@@ -74,8 +76,8 @@ def column_of(strategy, max_rows=12):
     return st.lists(strategy.map(lambda cell: [cell]), min_size=1, max_size=max_rows)
 
 
-BGNBD_BLOCK = [["r", 0.243], ["alpha", 4.414], ["a", 0.793], ["b", 2.426]]
-GG_BLOCK = [["p", 6.25], ["q", 3.74], ["gamma", 15.44]]
+BGNBD_BLOCK = cdnow.BGNBD_BLOCK
+GG_BLOCK = cdnow.GAMMA_GAMMA_BLOCK
 SBG_BLOCK = [["gamma", 0.704], ["delta", 1.182]]
 counts = st.integers(0, 8).map(float)
 times = st.floats(0, 60)

@@ -6,6 +6,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+import cdnow
 from clv_xl.udfs import (
     CLV_COHORT,
     CLV_DEL,
@@ -25,8 +26,8 @@ from clv_xl.udfs import (
 
 
 # Fader, Hardie & Lee (2005), CDNOW; typed in as a plain range of numbers.
-CDNOW_BGNBD = [[0.243], [4.414], [0.793], [2.426]]
-CDNOW_GG = [[6.25], [3.74], [15.44]]
+CDNOW_BGNBD = cdnow.BGNBD_CELLS
+CDNOW_GG = cdnow.GAMMA_GAMMA_CELLS
 
 
 def column(values):
@@ -216,11 +217,12 @@ def test_bad_predictive_input_shows_a_short_coded_message(call, message):
 
 
 def test_a_fit_is_not_recomputed_when_excel_recalculates_with_unchanged_inputs(monkeypatch):
-    from clv_xl import formula, udfs
+    from clv_xl import udfs
+    from clv_xl.models import sbg as sbg_model
 
     calls = []
-    real_fit = formula.fit_sbg
-    monkeypatch.setattr(formula, "fit_sbg", lambda counts: calls.append(1) or real_fit(counts))
+    real_fit = sbg_model.fit
+    monkeypatch.setattr(sbg_model, "fit", lambda counts: calls.append(1) or real_fit(counts))
     survivors = column([1000.0, 631.0, 468.0, 382.0, 326.0])
     first = udfs.CLV_FIT_SBG(survivors)
     assert udfs.CLV_FIT_SBG([row[:] for row in survivors]) == first  # same content, new lists

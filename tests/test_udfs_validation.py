@@ -5,7 +5,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from clv_xl import udfs
+from clv_xl.excel import results
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.udfs import (
     CLV_CONDITIONAL,
@@ -99,7 +99,7 @@ def test_every_params_argument_reads_the_same_numbers_from_the_wider_block(cdnow
 
 def test_a_singular_information_matrix_shows_num_in_the_standard_error_column():
     params = BGNBDParams(0.5, 2.0, 1.0, 3.0, log_likelihood=-10.0, covariance=np.full((4, 4), np.nan))
-    block = udfs._params_block(params, ("r", "alpha", "a", "b"))
+    block = results.params_block(params, ("r", "alpha", "a", "b"))
     assert block[0][:2] == ["r", 0.5] and len(block[0]) == 9
     assert block[0][2].startswith("#NUM! the information matrix is singular")
     assert CLV_PURCHASES(block, 2.0, 30.43, 38.86, 39.0) == CLV_PURCHASES(narrow(block), 2.0, 30.43, 38.86, 39.0)

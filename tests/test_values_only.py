@@ -9,14 +9,15 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
-from clv_xl import examples, layout, recalc, template
-from clv_xl.cells import to_serial
+from clv_xl import recalc
+from clv_xl.workbook import examples, layout, sheets
+from clv_xl.excel.cells import to_serial
 from clv_xl.cli import main
 from clv_xl.udfs import FUNCTIONS
-from rendering import example_rows_shown, pdf_text
+from rendering import example_rows_shown, pdf_text, soffice_convert
 from tolerances import same_value
 
-TEMPLATE = Path(__file__).resolve().parents[1] / template.TEMPLATE_NAME
+TEMPLATE = Path(__file__).resolve().parents[1] / sheets.TEMPLATE_NAME
 
 #: Error values as Excel and LibreOffice print them (LibreOffice's own are "Err:502" etc.).
 ERROR_VALUES = re.compile(r"#VALUE!|#NAME\?|#N/A|#REF!|#DIV/0!|#NUM!|#NULL!|Err:\d+")
@@ -85,7 +86,7 @@ def test_the_copy_is_a_macro_free_xlsx_with_its_charts(values_only):
 
 
 def test_libreoffice_shows_every_result_and_no_error(values_only, recalculated, tmp_path):
-    text = pdf_text(recalc.soffice_convert(values_only, "pdf", tmp_path))
+    text = pdf_text(soffice_convert(values_only, "pdf", tmp_path))
     assert ERROR_VALUES.findall(text) == []
     assert example_rows_shown(text) == [example.expected for example in examples.WORKED_EXAMPLES]
     sheet = layout.CUSTOMERS_SHEET

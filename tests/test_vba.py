@@ -1,4 +1,4 @@
-"""clv_xl.vba: xlwings wrappers, standalone module, vbaProject.bin written and read back."""
+"""clv_xl.workbook.vba: xlwings wrappers, standalone module, vbaProject.bin written and read back."""
 
 import inspect
 import re
@@ -11,9 +11,9 @@ import pytest
 import xlsxwriter
 
 import fixtures_udfs
-from clv_xl import vba
+from clv_xl.workbook import vba
 
-MACROS = {"RefreshAll": "import clv_xl.macros; clv_xl.macros.refresh()"}
+MACROS = {"RefreshAll": "import clv_xl.workbook.macros; clv_xl.workbook.macros.refresh()"}
 
 
 def wrapper_signatures(source):
@@ -121,7 +121,7 @@ def test_conf_sheet_and_macros(tmp_path):
     conf = openpyxl.load_workbook(path)["xlwings.conf"]
     assert [[c.value for c in row] for row in conf["A1:B1"]] == [["UDF Modules", "clv_xl.udfs"]]
     assert conf["A2"].value is None  # xlwings stops at the first blank key
-    assert 'RunPython "import clv_xl.macros; clv_xl.macros.refresh()"' in vba.macros_vba(MACROS)
+    assert 'RunPython "import clv_xl.workbook.macros; clv_xl.workbook.macros.refresh()"' in vba.macros_vba(MACROS)
     assert 'RunPython "print(""hi"")"' in vba.macros_vba({"Hi": 'print("hi")'})
     with pytest.raises(ValueError):
         vba.write_conf_sheet(xlsxwriter.Workbook(str(tmp_path / "x.xlsm")), {"a": 1, "A": 2})
@@ -142,7 +142,7 @@ def test_real_udf_module_wrappers_cover_functions():
 
 
 def test_libreoffice_reads_the_vba_project_and_prints(tmp_path):
-    from clv_xl.recalc import soffice_convert
+    from rendering import soffice_convert
 
     path = tmp_path / "book.xlsm"
     standard, classes, _ = build_workbook(path)

@@ -7,7 +7,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from clv_xl import XLWINGS_CLASSIC_VERSION
-from clv_xl.vba import STANDALONE_MODULE_NAME, read_vba_modules
+from clv_xl.workbook.vba import STANDALONE_MODULE_NAME, read_vba_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

@@ -26,9 +26,9 @@ from scipy.integrate import quad
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from clv_xl.errors import FitError, NumError
-from clv_xl.models import _mle
-from clv_xl.models._params import ModelParams
-from clv_xl.models._checks import broadcast, float_array, require
+from clv_xl.models import fitting
+from clv_xl.models.params import ModelParams
+from clv_xl.models.checks import broadcast, float_array, require
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
@@ -64,7 +64,7 @@ class _Customers:
 
     @classmethod
     def validated(cls, frequency, recency, T, weights=None) -> "_Customers":
-        x, t_x, age = _validated_summary(frequency, recency, T)
+        x, t_x, age = validated_summary(frequency, recency, T)
         w = np.ones_like(x) if weights is None else float_array("weights", weights)
         x, t_x, age, w = (a.reshape(-1) for a in broadcast(frequency=x, recency=t_x, T=age, weights=w))
         require("weights", w, w >= 0, ">= 0")
@@ -83,7 +83,8 @@ class _Customers:
         return _Customers(*(merged[c].to_numpy() for c in ("x", "t_x", "T", "w")))
 
 
-def _validated_summary(frequency, recency, T):
+def validated_summary(frequency, recency, T):
+    """(frequency, recency, T) as checked, broadcast float arrays: whole x >= 0, 0 <= recency <= T."""
     x = float_array("frequency", frequency)
     t_x = float_array("recency", recency)
     age = float_array("T", T)
@@ -168,7 +169,7 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     BGNBDParams
         With ``log_likelihood`` the maximised total log-likelihood and
         ``covariance`` the inverse observed information (see
-        :func:`clv_xl.models._mle.covariance`).
+        :func:`clv_xl.models.fitting.covariance`).
 
     Notes
     -----
@@ -184,7 +185,7 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     FitError
         If there are fewer than 4 customers or 2 repeat buyers, a recency
         breaks the first-purchase convention, or the data do not identify
-        the parameters (:func:`clv_xl.models._mle.maximize`: no convergence,
+        the parameters (:func:`clv_xl.models.fitting.maximize`: no convergence,
         an optimum at a bound or at the start, a flat likelihood).
     """
     customers = _Customers.validated(frequency, recency, T, weights)
@@ -207,7 +208,7 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     mean_x = np.average(data.x, weights=data.weights)
     mean_T = np.average(data.T, weights=data.weights)
     start = np.log([1.0, max(mean_T, 1e-6) / max(mean_x, 1e-6), 1.0, 1.0])
-    result = _mle.maximize(objective, start, PARAM_NAMES, total_weight,
+    result = fitting.maximize(objective, start, PARAM_NAMES, total_weight,
                            "use more customers (a few hundred) or a longer history")
     r, alpha, a, b = result.params
     return BGNBDParams(
@@ -258,11 +259,12 @@ def p_alive(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
     BG/NBD a customer can only drop out right after a *repeat* purchase.
     Computed as a logistic function of the log-odds, so it stays in [0, 1].
     """
-    x, t_x, age = _validated_summary(frequency, recency, T)
-    return _p_alive(params, x, t_x, age)
+    x, t_x, age = validated_summary(frequency, recency, T)
+    return p_alive_validated(params, x, t_x, age)
 
 
-def _p_alive(params, x, t_x, age):
+def p_alive_validated(params, x, t_x, age):
+    """:func:`p_alive` of a summary already checked by :func:`validated_summary`."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     with np.errstate(divide="ignore", invalid="ignore"):
         log_odds_dead = (
@@ -271,7 +273,7 @@ def _p_alive(params, x, t_x, age):
     return np.where(x > 0, expit(-log_odds_dead), 1.0)
 
 
-def _expected_if_alive(params: BGNBDParams, x, age, t):
+def expected_if_alive(params: BGNBDParams, x, age, t):
     """Expected purchases in (age, age + t] of a customer alive at ``age`` with x repeats.
 
     This is the numerator of eq. (10):
@@ -311,12 +313,12 @@ def _expected_if_alive(params: BGNBDParams, x, age, t):
     return value
 
 
-NEAR_ONE = 2e-3  # |a - 1| below which route 2 of _expected_if_alive interpolates in a
+NEAR_ONE = 2e-3  # |a - 1| below which route 2 of expected_if_alive interpolates in a
 A_SPAN, A_NODES = 2e-2, 12  # nearest node to 1: A_SPAN * sin(pi / (2 A_NODES)) = 2.6e-3 > NEAR_ONE
 
 
 def _interpolated_in_a(params: BGNBDParams, x, age, t):
-    """:func:`_expected_if_alive` near a = 1: Chebyshev interpolation in a.
+    """:func:`expected_if_alive` near a = 1: Chebyshev interpolation in a.
 
     The expression is analytic in a around 1 (the 0/0 is removable), so the
     polynomial through its values at the Chebyshev points of the first kind
@@ -329,12 +331,12 @@ def _interpolated_in_a(params: BGNBDParams, x, age, t):
     angles = np.pi * (np.arange(A_NODES) + 0.5) / A_NODES
     nodes = 1.0 + A_SPAN * np.cos(angles)
     weights = (-1.0) ** np.arange(A_NODES) * np.sin(angles) / (params.a - nodes)
-    values = [_expected_if_alive(BGNBDParams(params.r, params.alpha, node, params.b), x, age, t) for node in nodes]
+    values = [expected_if_alive(BGNBDParams(params.r, params.alpha, node, params.b), x, age, t) for node in nodes]
     return sum(w * v for w, v in zip(weights, values)) / weights.sum()
 
 
 def _integrated_over_p(params: BGNBDParams, x, age, t) -> float:
-    """:func:`_expected_if_alive` of one customer as an integral over the drop-out probability p.
+    """:func:`expected_if_alive` of one customer as an integral over the drop-out probability p.
 
     Alive at T after x repeat purchases, the customer's purchase rate is
     Gamma(r + x, alpha + T) and p is Beta(a, b + x), independently (FHL 2005,
@@ -395,7 +397,7 @@ def expected_purchases(params: BGNBDParams, frequency, recency, T, t) -> np.ndar
     """Expected repeat purchases in the next ``t`` time units, eq. (10).
 
     E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) * E[purchases in (T, T+t] | alive];
-    see :func:`_expected_if_alive` for its three evaluation routes (closed
+    see :func:`expected_if_alive` for its three evaluation routes (closed
     form, interpolation near a = 1, an integral where scipy's 2F1 overflows)
     and their measured accuracy. Finite for extreme customers (e.g. 200
     repeat purchases in 40 weeks, or a = 97.78 with 100 repeat purchases and
@@ -415,13 +417,13 @@ def expected_purchases(params: BGNBDParams, frequency, recency, T, t) -> np.ndar
         Expected number of purchases after T (the first purchase is long past
         and never counted).
     """
-    x, t_x, age = _validated_summary(frequency, recency, T)
+    x, t_x, age = validated_summary(frequency, recency, T)
     horizon = float_array("t", t)
     require("t", horizon, horizon >= 0, ">= 0")
     x, t_x, age, horizon = broadcast(frequency=x, recency=t_x, T=age, t=horizon)
     codes, (x_distinct, age_distinct, horizon_distinct) = distinct_rows(x, age, horizon)
-    if_alive = _expected_if_alive(params, x_distinct, age_distinct, horizon_distinct)
-    return _p_alive(params, x, t_x, age) * if_alive[codes].reshape(x.shape)
+    if_alive = expected_if_alive(params, x_distinct, age_distinct, horizon_distinct)
+    return p_alive_validated(params, x, t_x, age) * if_alive[codes].reshape(x.shape)
 
 
 def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
@@ -456,4 +458,4 @@ def expected_purchases_new(params: BGNBDParams, t) -> np.ndarray:
     """
     horizon = float_array("t", t)
     require("t", horizon, horizon >= 0, ">= 0")
-    return _expected_if_alive(params, np.zeros_like(horizon), np.zeros_like(horizon), horizon)
+    return expected_if_alive(params, np.zeros_like(horizon), np.zeros_like(horizon), horizon)

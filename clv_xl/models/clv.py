@@ -29,8 +29,8 @@ import numpy as np
 from clv_xl.errors import NumError
 from clv_xl.models import bgnbd as bgnbd_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
-from clv_xl.models._checks import at_most_periods, broadcast, discount_rate, float_array, require, scalar
-from clv_xl.models._uncertainty import delta_method_interval
+from clv_xl.models.checks import at_most_periods, broadcast, discount_rate, float_array, require, scalar
+from clv_xl.models.uncertainty import delta_method_interval
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.rfm import days_per_unit
@@ -96,7 +96,7 @@ def customer_lifetime_value(
         of steps (e.g. weeks with step 1, or months of 365.25/12/7 weeks).
     annual_discount_rate : float
         Yearly rate >= 0 and < 1 (the shared check of
-        :func:`clv_xl.models._checks.discount_rate`), converted per step as
+        :func:`clv_xl.models.checks.discount_rate`), converted per step as
         described in the module docstring.
     margin : float
         Profit margin, 0 to 1, applied to the expected spend.
@@ -110,7 +110,7 @@ def customer_lifetime_value(
     margin = scalar("margin", margin)
     require("margin", np.asarray(margin), 0 <= margin <= 1, "between 0 and 1 (e.g. 0.3 for 30%)")
     step_ends, factors = step_discount_factors(horizon, step, time_unit, annual_discount_rate)
-    x, t_x, age = bgnbd_model._validated_summary(frequency, recency, T)
+    x, t_x, age = bgnbd_model.validated_summary(frequency, recency, T)
     x, t_x, age, spend_mean = broadcast(
         frequency=x, recency=t_x, T=age, monetary=float_array("monetary", monetary)
     )
@@ -120,11 +120,11 @@ def customer_lifetime_value(
     discounted_purchases = np.zeros(x_distinct.shape)
     previous = np.zeros(x_distinct.shape)
     for step_end, factor in zip(step_ends, factors):
-        cumulative = bgnbd_model._expected_if_alive(bgnbd, x_distinct, age_distinct, step_end)
+        cumulative = bgnbd_model.expected_if_alive(bgnbd, x_distinct, age_distinct, step_end)
         discounted_purchases += (cumulative - previous) * factor
         previous = cumulative
     per_customer = discounted_purchases[codes].reshape(x.shape)
-    return margin * spend * bgnbd_model._p_alive(bgnbd, x, t_x, age) * per_customer
+    return margin * spend * bgnbd_model.p_alive_validated(bgnbd, x, t_x, age) * per_customer
 
 
 def customer_lifetime_value_interval(
@@ -141,7 +141,7 @@ def customer_lifetime_value_interval(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CLV of each customer (or of all of them) with an interval for the parameters' uncertainty.
 
-    Delta method (:mod:`clv_xl.models._uncertainty`): the gradient of
+    Delta method (:mod:`clv_xl.models.uncertainty`): the gradient of
     :func:`customer_lifetime_value` in the 4 BG/NBD and 3 Gamma-Gamma
     log-parameters, by central differences, against their covariances (the
     fits' inverse observed information; the two fits taken as independent).

@@ -24,10 +24,10 @@ from scipy.special import chdtrc
 from clv_xl.errors import CLVError
 from clv_xl.models import bgnbd as bgnbd_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
-from clv_xl.models._checks import at_most_periods, broadcast, float_array, require
+from clv_xl.models.checks import at_most_periods, broadcast, float_array, require
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
-from clv_xl.models.rfm import _merge_same_day, _Transactions, days_per_unit
+from clv_xl.models.rfm import merge_same_day, Transactions, days_per_unit
 
 MAX_COUNT_LIMIT = 100
 
@@ -63,8 +63,8 @@ def tracking(params: BGNBDParams, customer_ids, dates, *, end=None, time_unit: s
         day), ``actual``, ``expected``, ``cumulative_actual``, ``cumulative_expected``.
     """
     unit_days = days_per_unit(time_unit)
-    log = _Transactions.build(customer_ids, dates, None, end)
-    day_key, _ = _merge_same_day(log)
+    log = Transactions.build(customer_ids, dates, None, end)
+    day_key, _ = merge_same_day(log)
     customer, day = day_key // log.span, day_key % log.span
     is_first = np.r_[True, customer[1:] != customer[:-1]]
     periods = int(np.ceil((log.as_of_day + 1) / unit_days))

@@ -20,9 +20,9 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from clv_xl.errors import FitError, NumError
-from clv_xl.models import _mle
-from clv_xl.models._params import ModelParams
-from clv_xl.models._checks import broadcast, float_array, require
+from clv_xl.models import fitting
+from clv_xl.models.params import ModelParams
+from clv_xl.models.checks import broadcast, float_array, require
 
 PARAM_NAMES = ("p", "q", "gamma")
 #: Fewest repeat buyers a fit accepts: one per parameter.
@@ -105,14 +105,14 @@ def fit(frequency, monetary) -> GammaGammaParams:
     -------
     GammaGammaParams
         With ``covariance`` the inverse observed information (see
-        :func:`clv_xl.models._mle.covariance`).
+        :func:`clv_xl.models.fitting.covariance`).
 
     Raises
     ------
     FitError
         With fewer than 3 repeat buyers (one per parameter), the same monetary
         value for all of them, or data that do not identify the parameters
-        (:func:`clv_xl.models._mle.maximize`).
+        (:func:`clv_xl.models.fitting.maximize`).
     """
     x, z, buyers = _repeat_buyers(frequency, monetary)
     x, z = x[buyers], z[buyers]
@@ -132,7 +132,7 @@ def fit(frequency, monetary) -> GammaGammaParams:
 
     # start: p = 1, q = 2 and gamma making the mean spend p*gamma/(q-1) the sample mean
     start = np.log([1.0, 2.0, z.mean()])
-    result = _mle.maximize(objective, start, PARAM_NAMES, x.size,
+    result = fitting.maximize(objective, start, PARAM_NAMES, x.size,
                            "use more repeat buyers (a few hundred) or a longer history")
     p, q, gamma = result.params
     return GammaGammaParams(

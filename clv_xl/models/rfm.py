@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from clv_xl.errors import CLVError, ShapeError
-from clv_xl.models._checks import at_most_periods, float_array
+from clv_xl.models.checks import at_most_periods, float_array
 
 DAYS_PER_UNIT = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0, "Y": 365.25}
 
@@ -74,8 +74,8 @@ def rfm_summary(
         For blank ids or dates, or when no purchase is on or before ``as_of``.
     """
     unit_days = days_per_unit(time_unit)
-    log = _Transactions.build(customer_ids, dates, amounts, as_of)
-    day_key, day_amount = _merge_same_day(log)
+    log = Transactions.build(customer_ids, dates, amounts, as_of)
+    day_key, day_amount = merge_same_day(log)
     width = log.span
     customer = (day_key // width).astype(np.intp)  # np.bincount takes intp, 32-bit on wasm32 (Pyodide)
     day = day_key % width
@@ -147,15 +147,15 @@ def calibration_and_holdout(
         bought on or before ``calibration_end``.
     """
     unit_days = days_per_unit(time_unit)
-    calibration_day = _day_numbers("calibration_end", [calibration_end])[0]
-    observation_day = _day_numbers("observation_end", [observation_end])[0]
+    calibration_day = days_since_epoch("calibration_end", [calibration_end])[0]
+    observation_day = days_since_epoch("observation_end", [observation_end])[0]
     if observation_day <= calibration_day:
         raise CLVError(
             f"observation_end must be after calibration_end (got {observation_end} and {calibration_end})"
         )
     calibration = rfm_summary(customer_ids, dates, amounts, as_of=calibration_end, time_unit=time_unit)
-    log = _Transactions.build(customer_ids, dates, amounts, observation_end)
-    day_key, day_amount = _merge_same_day(log)
+    log = Transactions.build(customer_ids, dates, amounts, observation_end)
+    day_key, day_amount = merge_same_day(log)
     holdout = day_key % log.span + log.first_day > calibration_day
     customer = log.customers[day_key[holdout] // log.span]
     counts = pd.Series(1.0, index=customer).groupby(level=0).sum()
@@ -194,7 +194,7 @@ def cohort_table(customer_ids, dates, *, period: str = "M", as_of=None) -> pd.Da
     """
     days_per_unit(period, name="period")
     period = str(period).upper()
-    log = _Transactions.build(customer_ids, dates, None, as_of)
+    log = Transactions.build(customer_ids, dates, None, as_of)
     period_of_line = _calendar_period(log.first_day + log.days, period)
     first_period = pd.Series(period_of_line).groupby(log.codes).min().to_numpy()
     cohort = first_period[log.codes]
@@ -214,7 +214,7 @@ def cohort_table(customer_ids, dates, *, period: str = "M", as_of=None) -> pd.Da
     return share
 
 
-class _Transactions:
+class Transactions:
     """Validated transaction lines: integer customer codes and day numbers."""
 
     def __init__(self, codes, customers, days, amounts, first_day, as_of_day):
@@ -227,9 +227,9 @@ class _Transactions:
         self.span = int(days.max()) + 1  # days per customer block in (customer, day) keys
 
     @classmethod
-    def build(cls, customer_ids, dates, amounts, as_of) -> "_Transactions":
+    def build(cls, customer_ids, dates, amounts, as_of) -> "Transactions":
         ids = pd.Series(np.asarray(customer_ids).reshape(-1))
-        day_numbers = _day_numbers("dates", dates)
+        day_numbers = days_since_epoch("dates", dates)
         if len(ids) != len(day_numbers):
             raise ShapeError(
                 f"customer_ids and dates must have the same length (got {len(ids)} and {len(day_numbers)})"
@@ -244,7 +244,7 @@ class _Transactions:
             raise CLVError(f"customer_ids must not be blank (row {int(np.argmax(ids.isna().to_numpy())) + 1} is)")
         if len(day_numbers) == 0:
             raise CLVError("the transaction log is empty (got 0 rows)")
-        as_of_day = day_numbers.max() if as_of is None else _day_numbers("as_of", [as_of])[0]
+        as_of_day = day_numbers.max() if as_of is None else days_since_epoch("as_of", [as_of])[0]
         keep = day_numbers <= as_of_day
         if not keep.any():
             raise CLVError(f"no purchase is on or before as_of (got as_of {as_of}); use a later as_of")
@@ -257,7 +257,7 @@ class _Transactions:
                    amounts, first_day, int(as_of_day) - first_day)
 
 
-def _day_numbers(name: str, dates) -> np.ndarray:
+def days_since_epoch(name: str, dates) -> np.ndarray:
     """Dates as int64 days since 1970-01-01 (time of day dropped)."""
     values = np.asarray(dates)
     if values.dtype.kind in "iufb":
@@ -277,7 +277,7 @@ def _day_numbers(name: str, dates) -> np.ndarray:
     return parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
-def _merge_same_day(log: _Transactions) -> tuple[np.ndarray, np.ndarray]:
+def merge_same_day(log: Transactions) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (customer, day) keys, sorted, with the summed amount of each."""
     key = log.codes * log.span + log.days
     day_key, line_to_day = np.unique(key, return_inverse=True)

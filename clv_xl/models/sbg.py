@@ -21,11 +21,11 @@ import numpy as np
 from scipy.special import betaln, digamma
 
 from clv_xl.errors import FitError, NumError
-from clv_xl.models import _mle
-from clv_xl.models._params import ModelParams
-from clv_xl.models._uncertainty import delta_method_interval
-from clv_xl.models._checks import discount_rate as checked_discount_rate
-from clv_xl.models._checks import float_array, require, scalar
+from clv_xl.models import fitting
+from clv_xl.models.params import ModelParams
+from clv_xl.models.uncertainty import delta_method_interval
+from clv_xl.models.checks import discount_rate as checked_discount_rate
+from clv_xl.models.checks import float_array, require, scalar
 
 PARAM_NAMES = ("gamma", "delta")
 #: Fewest survivor values a fit accepts: the cohort size and one period per parameter.
@@ -121,7 +121,7 @@ def fit(survivors) -> SBGParams:
     SBGParams
         ``log_likelihood`` is eq. (B3) of FH (2007) for these counts;
         ``covariance`` the inverse observed information (see
-        :func:`clv_xl.models._mle.covariance`; percentages give the standard
+        :func:`clv_xl.models.fitting.covariance`; percentages give the standard
         errors of a cohort of 100).
 
     Raises
@@ -129,7 +129,7 @@ def fit(survivors) -> SBGParams:
     FitError
         With fewer than 3 values (one period identifies only the mean churn),
         when nobody churns, or when the data do not identify the parameters
-        (:func:`clv_xl.models._mle.maximize`), e.g. a constant retention rate
+        (:func:`clv_xl.models.fitting.maximize`), e.g. a constant retention rate
         (no heterogeneity: gamma and delta run off to infinity together).
     """
     counts = float_array("survivors", survivors).reshape(-1)
@@ -157,7 +157,7 @@ def fit(survivors) -> SBGParams:
         value, gradient = _log_likelihood_and_gradient(*params, lost, counts[-1], lost.size)
         return -value / cohort_size, -gradient * params / cohort_size
 
-    result = _mle.maximize(objective, np.zeros(2), PARAM_NAMES, cohort_size,
+    result = fitting.maximize(objective, np.zeros(2), PARAM_NAMES, cohort_size,
                            "use more periods, or a constant churn rate (CLV_CHURN) if retention does not rise")
     gamma, delta = result.params
     return SBGParams(
@@ -271,7 +271,7 @@ def discounted_expected_residual_lifetime_interval(
     """DERL (:func:`discounted_expected_residual_lifetime`) with a ``level`` interval.
 
     Delta method on the fitted (gamma, delta) and their covariance (inverse
-    observed information of FH 2007 eq. B3; :mod:`clv_xl.models._uncertainty`):
+    observed information of FH 2007 eq. B3; :mod:`clv_xl.models.uncertainty`):
     the interval reflects how well the cohort pins the parameters down.
 
     Returns

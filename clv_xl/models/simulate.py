@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from clv_xl.errors import NumError, ShapeError
-from clv_xl.models._checks import float_array, require
+from clv_xl.models.checks import float_array, require
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
-from clv_xl.models.rfm import _day_numbers, days_per_unit
+from clv_xl.models.rfm import days_per_unit, days_since_epoch
 
 
 def simulate_bgnbd_summary(n_customers: int, params: BGNBDParams, T, seed=None) -> pd.DataFrame:
@@ -104,7 +104,7 @@ def simulate_transactions(
     """
     n_customers = _customer_count(n_customers)
     rng = np.random.default_rng(seed)
-    first_day, last_day = _day_numbers("start", [start])[0], _day_numbers("end", [end])[0]
+    first_day, last_day = days_since_epoch("start", [start])[0], days_since_epoch("end", [end])[0]
     if last_day < first_day:
         raise NumError(f"end must be on or after start (got start {start}, end {end})")
     unit_days = days_per_unit(time_unit)

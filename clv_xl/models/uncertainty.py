@@ -2,12 +2,12 @@
 
 A value f(theta) computed from maximum-likelihood estimates theta-hat has,
 asymptotically, variance g' V g, with g the gradient of f and V the estimates'
-covariance (the inverse observed information, :func:`clv_xl.models._mle.covariance`).
+covariance (the inverse observed information, :func:`clv_xl.models.fitting.covariance`).
 Here g is taken with respect to the log-parameters (the fit's own scale) by
 central differences, V is converted to that scale (V_log = V / (p p')), and
 the interval is built on the log of the value, f exp(-/+ z SE(f)/f), so it
 stays positive, like the parameter intervals of
-:meth:`clv_xl.models._params.ModelParams.intervals`.
+:meth:`clv_xl.models.params.ModelParams.intervals`.
 
 The estimates of different models (e.g. BG/NBD and Gamma-Gamma) are taken as
 independent: they are fitted separately, and the Gamma-Gamma model assumes
@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from clv_xl.errors import NumError
-from clv_xl.models._params import ModelParams
+from clv_xl.models.params import ModelParams
 
 #: Central-difference step on the log-parameters.
 LOG_STEP = 1e-5

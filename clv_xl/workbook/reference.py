@@ -9,7 +9,8 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 
-from .udfs import FUNCTIONS, argument_docs, docstring, summary
+from ..excel.registry import argument_docs, docstring, summary
+from ..udfs import FUNCTIONS
 
 
 @dataclass(frozen=True)

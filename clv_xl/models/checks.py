@@ -1,4 +1,4 @@
-"""Input checks shared by the model modules.
+"""Input checks shared by the closed-form formulas (:mod:`clv_xl.formula`) and the model modules.
 
 Every check raises a :mod:`clv_xl.errors` exception whose message names the
 argument, the value received and what is allowed.
@@ -24,10 +24,10 @@ def float_array(name: str, value) -> np.ndarray:
 
 
 def require(name: str, array: np.ndarray, ok: np.ndarray, allowed: str) -> None:
-    """Raise ``NumError`` naming the first value of ``array`` where ``ok`` is False."""
-    ok = np.broadcast_to(ok, np.shape(array))
+    """Raise ``NumError`` naming the first value of ``array`` where ``ok`` is False (the two broadcast)."""
     if not np.all(ok):
-        bad = np.asarray(array)[~ok].flat[0]
+        array, ok = np.broadcast_arrays(np.asarray(array), np.asarray(ok))
+        bad = array[~ok].flat[0]
         raise NumError(f"{name} must be {allowed} (got {bad:g})")
 
 

@@ -7,6 +7,8 @@ template was built with, resized.
 
 from __future__ import annotations
 
+from ..formula import DEFAULT_THREE_TIER_LABELS
+
 CUSTOMERS_SHEET = "Customers"
 FIRST_ROW = 2  # row 1 holds the headers
 
@@ -32,7 +34,8 @@ SETTINGS_LABEL_COLUMN, SETTINGS_VALUE_COLUMN = "O", "P"
 DISCOUNT_CELL = "P2"
 STATUS_CELL = "P4"
 TIER_TITLE_ROW = 11
-TIER_LABELS = ("High", "Medium", "Low")
+#: the labels CLV_SEGMENT gives with its default three tiers: the tier summaries count these
+TIER_LABELS = DEFAULT_THREE_TIER_LABELS
 CHANNEL_TITLE_ROW = 17
 MAX_CHANNELS = 12
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .models.bgnbd import BGNBDParams
-from .models.gamma_gamma import GammaGammaParams
-from .models.simulate import simulate_transactions
+from ..models.bgnbd import BGNBDParams
+from ..models.gamma_gamma import GammaGammaParams
+from ..models.simulate import simulate_transactions
 
 SEED = 20261122
 
@@ -80,7 +80,7 @@ SBG_SURVIVORS = {
 }
 SBG_CALIBRATION_YEARS = 8  # the paper fits years 0-7 and projects the rest
 
-#: Published results that the template checks (see tests and ../shared/data/README.md).
+#: Published results that the template checks (see tests and tests/data/README.md).
 PUBLISHED = {
     "cdnow_bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
     "cdnow_expected_39_weeks": 1.226,  # x = 2, t_x = 30.43, T = 38.86 (Fader, Hardie & Lee 2005)

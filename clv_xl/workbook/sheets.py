@@ -1,7 +1,7 @@
 """Build ``workbook_template.xlsm`` from code, so it never drifts from the functions.
 
 XlsxWriter writes the sheets, formulas (spilled ones as dynamic-array formulas),
-buttons, a native chart and the VBA project (:mod:`clv_xl.vba`). Then the
+buttons, a native chart and the VBA project (:mod:`clv_xl.workbook.vba`). Then the
 headless recalculation (:mod:`clv_xl.recalc`) evaluates every formula with the
 ``CLV_*`` functions and stores the results as the cells' cached values, so the
 file shows numbers wherever it is opened.
@@ -18,17 +18,23 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from . import TEMPLATE_NAME, examples, formula, layout, macros, recalc, sample_data, vba
+from .. import TEMPLATE_NAME, recalc
+from . import examples, layout, macros, sample_data, vba
 from .reference import function_reference
 from .report import check_formula
-from .transactions import DATE_ORDERS
-from .models import diagnostics
-from .udfs import FIT_BLOCK_HEADER, FUNCTIONS
+from ..transactions import DATE_ORDERS
+from ..models import bgnbd as bgnbd_model
+from ..models import diagnostics
+from ..models import gamma_gamma as gamma_gamma_model
+from ..models import rfm as rfm_model
+from ..models import sbg as sbg_model
+from ..excel.results import FIT_BLOCK_HEADER
+from ..udfs import FUNCTIONS
 
 MACROS = {
-    "RefreshCustomers": "import clv_xl.macros; clv_xl.macros.refresh()",
-    "LoadTransactions": "import clv_xl.macros; clv_xl.macros.load_transactions()",
-    "ImportFunctions": "import clv_xl.macros; clv_xl.macros.import_functions()",
+    "RefreshCustomers": "import clv_xl.workbook.macros; clv_xl.workbook.macros.refresh()",
+    "LoadTransactions": "import clv_xl.workbook.macros; clv_xl.workbook.macros.load_transactions()",
+    "ImportFunctions": "import clv_xl.workbook.macros; clv_xl.workbook.macros.import_functions()",
 }
 BUTTONS = {"RefreshCustomers": "Refresh customers", "LoadTransactions": "Load CSV",
            "ImportFunctions": "Import functions"}
@@ -417,7 +423,7 @@ def write_transactions(writer, transactions):
     writer.button("E6", "LoadTransactions")
     writer.write("H1", "Cohort retention: share of each month's new customers who buy in later "
                        "months (CLV_COHORT)", "heading")
-    cohorts = formula.cohort_table(transactions["customer_id"], transactions["date"], period="M")
+    cohorts = rfm_model.cohort_table(transactions["customer_id"], transactions["date"], period="M")
     rows, cols = cohorts.shape[0] + 1, cohorts.shape[1] + 1
     writer.spill(layout.COHORT_ANCHOR, layout.cohort_formula(len(transactions)), rows, cols,
                  style="percent")
@@ -443,8 +449,8 @@ def write_prediction(writer, book, transactions):
                 ("Discount rate per year", 0.10, "input_percent"),
                 ("Margin", 0.30, "input_percent")]
     _write_settings(writer, settings)
-    _write_fit_header(writer, "D3", "BG/NBD fit", formula.BGNBD_PARAMETERS)
-    _write_fit_header(writer, "N3", "Gamma-Gamma fit", formula.GG_PARAMETERS)
+    _write_fit_header(writer, "D3", "BG/NBD fit", bgnbd_model.PARAM_NAMES)
+    _write_fit_header(writer, "N3", "Gamma-Gamma fit", gamma_gamma_model.PARAM_NAMES)
     customers = macros.observed_customers(transactions, settings[0][1])
     fit_anchors = {layout.BGNBD_BLOCK.split(":")[0], layout.GG_BLOCK.split(":")[0]}
     for address, (text, rows, cols) in layout.prediction_formulas(len(transactions), customers).items():
@@ -520,11 +526,11 @@ def write_validation(writer, book, transactions):
                 ("Margin", 0.30, "input_percent"),
                 ("Discount rate per year", 0.10, "input_percent")]
     _write_settings(writer, settings)
-    _write_fit_header(writer, "D3", "BG/NBD fit (calibration)", formula.BGNBD_PARAMETERS)
-    _write_fit_header(writer, "D10", "Gamma-Gamma fit (calibration)", formula.GG_PARAMETERS)
+    _write_fit_header(writer, "D3", "BG/NBD fit (calibration)", bgnbd_model.PARAM_NAMES)
+    _write_fit_header(writer, "D10", "Gamma-Gamma fit (calibration)", gamma_gamma_model.PARAM_NAMES)
     customers = macros.observed_customers(transactions, VALIDATION_CALIBRATION_END)
     # the sample's own process gives the tracking table's length (the number of periods)
-    tracking = diagnostics.tracking(formula.BGNBDParams(**sample_data.SAMPLE_BGNBD), transactions["customer_id"],
+    tracking = diagnostics.tracking(bgnbd_model.BGNBDParams(**sample_data.SAMPLE_BGNBD), transactions["customer_id"],
                                     transactions["date"], end=VALIDATION_OBSERVATION_END)
     for address, (text, rows, cols) in layout.validation_formulas(len(transactions), customers,
                                                                   len(tracking)).items():
@@ -626,11 +632,11 @@ def write_subscription(writer, book):
         writer.write(f"D{row}", f"=B{row}/$B${first}", "percent")
         writer.write(f"F{row}", f"=C{row}/$C${first}", "percent")
     calibration_last = first + sample_data.SBG_CALIBRATION_YEARS - 1
-    _write_fit_header(writer, "L4", "Regular fit (years 0-7)", formula.SBG_PARAMETERS)
-    _write_fit_header(writer, "L9", "High end fit (years 0-7)", formula.SBG_PARAMETERS)
+    _write_fit_header(writer, "L4", "Regular fit (years 0-7)", sbg_model.PARAM_NAMES)
+    _write_fit_header(writer, "L9", "High end fit (years 0-7)", sbg_model.PARAM_NAMES)
     for column, anchor in (("B", "L5"), ("C", "L10")):
         writer.spill(anchor, f"=CLV_FIT_SBG({column}{first}:{column}{calibration_last})",
-                     *layout.fit_block_size(len(formula.SBG_PARAMETERS)), "decimal")
+                     *layout.fit_block_size(len(sbg_model.PARAM_NAMES)), "decimal")
     regular, high_end = "$L$5:$M$7", "$L$10:$M$12"
     writer.spill(f"E{first}", f"=CLV_SBG_SURVIVAL({regular},A{first}:A{last})", years, style="percent")
     writer.spill(f"G{first}", f"=CLV_SBG_SURVIVAL({high_end},A{first}:A{last})", years, style="percent")

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import CLVError, InputErrorValue, NumError, ShapeError
+from ..errors import CLVError, InputErrorValue, NumError, ShapeError
 
 BLANK = ""
 
@@ -76,9 +76,13 @@ def _number_or_message(name, value):
         value, (int, float, np.integer, np.floating)
     ):
         return np.nan, f"#VALUE! {name} must be a number (got {_show(value)})"
-    if not np.isfinite(value):
-        return np.nan, f"#NUM! {name} must be a finite number (got {value})"
-    return float(value), None
+    try:
+        number = float(value)
+    except OverflowError:  # a Python int beyond any double
+        number = np.inf
+    if not np.isfinite(number):
+        return np.nan, f"#NUM! {name} must be a finite number (got {_show(value)})"
+    return number, None
 
 
 def _show(value) -> str:

@@ -10,7 +10,7 @@ labels) goes in through ``Range.value`` as :func:`as_text` gives it, with a
 leading apostrophe. Excel takes that apostrophe as "this cell is text" and does
 not keep it in the value, so ``=HYPERLINK("x")``, ``+SUM(1)``, ``-1+1`` and
 ``@A1`` stay text, and so do IDs that Excel would otherwise turn into numbers or
-dates (``00123``, ``1E5``, ``3-1``). Only formulas built by :mod:`clv_xl.layout`
+dates (``00123``, ``1E5``, ``3-1``). Only formulas built by :mod:`clv_xl.workbook.layout`
 are written through ``.formula2``.
 """
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import layout
-from .errors import CLVError
-from .transactions import checked_date_order, orders_from_cells, read_date, read_transactions
+from ..errors import CLVError
+from ..transactions import checked_date_order, orders_from_cells, read_date, read_transactions
 
 
 #: The Load CSV button's date order setting, as its messages name it.

@@ -18,7 +18,7 @@ class ModelParams:
     produced the parameters; NaN / 0 / False for parameters typed in by hand.
     ``covariance`` is the estimated covariance matrix of the parameters (natural
     scale, in field order): the inverse of the observed information matrix at
-    the optimum (:func:`clv_xl.models._mle.covariance`); ``None`` for typed-in
+    the optimum (:func:`clv_xl.models.fitting.covariance`); ``None`` for typed-in
     parameters, all NaN when the information matrix is singular.
     Every model parameter must be a finite number > 0.
     """
@@ -29,12 +29,12 @@ class ModelParams:
     covariance: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        for field in fields(self):
-            if field.kw_only:
+        for parameter in fields(self):
+            if parameter.kw_only:
                 continue
-            value = getattr(self, field.name)
+            value = getattr(self, parameter.name)
             if not (np.isfinite(value) and value > 0):
-                raise NumError(f"{field.name} must be a finite number > 0 (got {value})")
+                raise NumError(f"{parameter.name} must be a finite number > 0 (got {value})")
 
     def names(self) -> tuple[str, ...]:
         """The model's parameter names, in order."""

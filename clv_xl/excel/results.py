@@ -1,0 +1,63 @@
+"""The tables the CLV_* functions spill back: headers, fit blocks, conditional and interval rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import CLVError
+
+
+RFM_HEADER = ["customer", "frequency", "recency", "T", "monetary"]
+
+
+HOLDOUT_HEADER = RFM_HEADER + ["frequency_holdout", "monetary_holdout", "duration_holdout"]
+
+
+FIT_BLOCK_HEADER = ["parameter", "estimate", "std. error", "95% low", "95% high"]
+
+
+def params_block(params, labels):
+    """The labelled block a fit spills: one row per parameter, then log-likelihood.
+
+    Columns: label, estimate (the first two are all that ``params`` arguments
+    read), standard error, 95% interval low and high, then the correlation
+    with each parameter (in ``labels`` order), which the interval functions
+    read. When the information matrix is singular the standard-error cells
+    say so (``#NUM!``) and the estimates stand.
+    """
+    try:
+        errors, (low, high), correlations = params.standard_errors(), params.intervals(), params.correlations()
+        uncertainty = [[float(e), float(lo), float(hi), *map(float, c)]
+                       for e, lo, hi, c in zip(errors, low, high, correlations)]
+    except CLVError as error:
+        uncertainty = [[error.cell_message()] + [""] * (len(labels) + 2)] * len(labels)
+    rows = [[label, float(getattr(params, label)), *extra] for label, extra in zip(labels, uncertainty)]
+    return rows + [["log-likelihood", float(params.log_likelihood)] + [""] * (len(labels) + 3)]
+
+
+def plain(value):
+    """A numpy scalar as the Python value xlwings writes (a customer ID as it was read)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def bucket_label(count, buckets):
+    """0, 1, ... as numbers; the pooled last bucket as text, e.g. "7+"."""
+    return f"{count}+" if count == buckets - 1 else float(count)
+
+
+def conditional_rows(table, header):
+    """Rows of a conditional-expectation table, then the all-customer means (weighted by group size)."""
+    rows = [[bucket_label(row.repeat_purchases, len(table)), float(row.customers),
+             *("" if np.isnan(v) else float(v) for v in (row.actual, row.predicted))]
+            for row in table.itertuples(index=False)]
+    weights = table["customers"].to_numpy()
+    means = ["" if weights.sum() == 0 else float(np.nansum(table[c].to_numpy() * weights) / weights.sum())
+             for c in ("actual", "predicted")]  # blank like an empty group when no customer is in any
+    return [header] + rows + [["all", float(weights.sum()), *means]]
+
+
+def interval_rows(name, value, low, high):
+    """A header (name, 95% low, 95% high), then one row per value."""
+    return [[name, "95% low", "95% high"]] + [list(map(float, row)) for row in
+                                              np.column_stack([np.ravel(value), np.ravel(low), np.ravel(high)])]
+
