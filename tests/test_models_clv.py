@@ -81,3 +81,14 @@ def test_errors_name_the_argument():
         clv(-0.1)
     with pytest.raises(NumError, match="q must be > 1"):
         customer_lifetime_value(BGNBD, GammaGammaParams(1, 0.5, 1), 1, 1, 2, 10, horizon=4)
+
+
+def test_a_runaway_horizon_on_many_distinct_customers_is_refused_not_frozen():
+    # 100,000 distinct ages x 1,200 weeks would take minutes: refused at once, with the way out.
+    ages = np.linspace(1.0, 104.0, 100_000)
+    customers = dict(frequency=np.ones_like(ages), recency=ages / 2, T=ages, monetary=np.full_like(ages, 20.0))
+    with pytest.raises(NumError, match=r"horizon is too long for 100,000 distinct customers \(1,200 periods; "
+                                       r"at most 600 here\)"):
+        clv(0.1, horizon=1200.0, **customers)
+    few = {name: values[:1000] for name, values in customers.items()}
+    assert np.isfinite(clv(0.1, horizon=1200.0, **few)).all()  # the same horizon for 1,000 customers

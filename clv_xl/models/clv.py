@@ -117,6 +117,7 @@ def customer_lifetime_value(
     spend = gamma_gamma_model.expected_spend(gamma_gamma, x, spend_mean)
     # purchases if alive depend on (x, T) only: compute them once per distinct pair
     codes, (x_distinct, age_distinct) = bgnbd_model.distinct_rows(x, age)
+    _check_work(len(x_distinct), len(step_ends))
     discounted_purchases = np.zeros(x_distinct.shape)
     previous = np.zeros(x_distinct.shape)
     for step_end, factor in zip(step_ends, factors):
@@ -125,6 +126,24 @@ def customer_lifetime_value(
         previous = cumulative
     per_customer = discounted_purchases[codes].reshape(x.shape)
     return margin * spend * bgnbd_model.p_alive_validated(bgnbd, x, t_x, age) * per_customer
+
+
+#: Most (distinct customer, step) evaluations of E[X(t)] one CLV takes. Measured on 2 cores:
+#: 1,000,000 distinct customers x 52 weekly steps take about 8 s; a step further out costs more
+#: (100,000 x 600 weeks: about 35 s). Data summarised from dates (CLV_RFM: whole days) have a few
+#: thousand distinct (frequency, T) pairs and never come near it; continuous ages at Excel's
+#: full height with a long horizon do, and get a message instead of a frozen sheet.
+MAX_EVALUATIONS = 60_000_000
+
+
+def _check_work(distinct_customers: int, steps: int) -> None:
+    """Refuse a computation that would freeze the sheet, saying how to make it smaller."""
+    if distinct_customers * steps > MAX_EVALUATIONS:
+        raise NumError(
+            f"horizon is too long for {distinct_customers:,} distinct customers ({steps:,} periods; at most "
+            f"{MAX_EVALUATIONS // distinct_customers:,} here): use a longer period (\"M\" or \"Y\"), a shorter "
+            "horizon, or recency and T in whole days (CLV_RFM)"
+        )
 
 
 def customer_lifetime_value_interval(
