@@ -519,3 +519,12 @@ def _amounts(values: pd.Series, where) -> tuple[np.ndarray, str | None, str | No
     numbers = text.str.replace(thousands, "", regex=False).str.replace(",", ".", regex=False).astype(float)
     seen = thousands if text.str.contains(thousands, regex=False).any() else None
     return column.per_line(numbers), mark, seen
+
+
+def observed_customers(frame: pd.DataFrame, as_of) -> int:
+    """Customers with an order on or before the day ``as_of`` (all customers when it is None).
+
+    By days, as the ``CLV_*`` functions read dates: an order at 14:30 on the as-of day counts.
+    """
+    observed = frame if as_of is None else frame[frame["date"].dt.normalize() <= pd.Timestamp(as_of).normalize()]
+    return int(observed["customer_id"].nunique())

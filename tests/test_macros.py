@@ -71,7 +71,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from clv_xl.errors import CLVError  # noqa: E402
-from clv_xl.transactions import orders_from_cells, read_transactions  # noqa: E402
+from clv_xl.transactions import observed_customers, orders_from_cells, read_transactions  # noqa: E402
 
 
 def read_csv(tmp_path, text, encoding="utf-8"):
@@ -184,8 +184,8 @@ def test_the_status_says_when_the_validation_dates_miss_the_loaded_orders_and_wh
 
 def test_customers_are_counted_by_days_as_the_functions_read_dates():
     frame = orders_from_cells([["A", dt.datetime(2025, 8, 31, 14, 30), 1], ["B", dt.datetime(2025, 9, 1), 1]])
-    assert macros.observed_customers(frame, pd.Timestamp(2025, 8, 31)) == 1
-    assert macros.observed_customers(frame, None) == 2
+    assert observed_customers(frame, pd.Timestamp(2025, 8, 31)) == 1
+    assert observed_customers(frame, None) == 2
 
 
 def test_the_date_cells_give_a_message_not_a_traceback():

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import layout
 from ..errors import CLVError
-from ..transactions import checked_date_order, orders_from_cells, read_date, read_transactions
+from ..transactions import checked_date_order, observed_customers, orders_from_cells, read_date, read_transactions
 
 
 #: The Load CSV button's date order setting, as its messages name it.
@@ -156,15 +156,6 @@ DATE_SETTING_CELLS = {
     "calibration_end": (layout.VALIDATION_SHEET, layout.CALIBRATION_END_CELL, "calibration end"),
     "observation_end": (layout.VALIDATION_SHEET, layout.OBSERVATION_END_CELL, "observation end"),
 }
-
-
-def observed_customers(frame: pd.DataFrame, as_of) -> int:
-    """Customers with an order on or before the day ``as_of`` (all customers when it is None).
-
-    By days, as the ``CLV_*`` functions read dates: an order at 14:30 on the as-of day counts.
-    """
-    observed = frame if as_of is None else frame[frame["date"].dt.normalize() <= pd.Timestamp(as_of).normalize()]
-    return int(observed["customer_id"].nunique())
 
 
 def date_setting(value, cell: str, date_order: str = "auto"):

@@ -19,10 +19,10 @@ import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
 from .. import TEMPLATE_NAME, recalc
-from . import examples, layout, macros, sample_data, vba
+from . import examples, layout, sample_data, vba
 from .reference import function_reference
 from .report import check_formula
-from ..transactions import DATE_ORDERS
+from ..transactions import DATE_ORDERS, observed_customers
 from ..models import bgnbd as bgnbd_model
 from ..models import diagnostics
 from ..models import gamma_gamma as gamma_gamma_model
@@ -451,7 +451,7 @@ def write_prediction(writer, book, transactions):
     _write_settings(writer, settings)
     _write_fit_header(writer, "D3", "BG/NBD fit", bgnbd_model.PARAM_NAMES)
     _write_fit_header(writer, "N3", "Gamma-Gamma fit", gamma_gamma_model.PARAM_NAMES)
-    customers = macros.observed_customers(transactions, settings[0][1])
+    customers = observed_customers(transactions, settings[0][1])
     fit_anchors = {layout.BGNBD_BLOCK.split(":")[0], layout.GG_BLOCK.split(":")[0]}
     for address, (text, rows, cols) in layout.prediction_formulas(len(transactions), customers).items():
         writer.spill(address, text, rows, cols, style="decimal" if address in fit_anchors or rows == 1 else None)
@@ -528,7 +528,7 @@ def write_validation(writer, book, transactions):
     _write_settings(writer, settings)
     _write_fit_header(writer, "D3", "BG/NBD fit (calibration)", bgnbd_model.PARAM_NAMES)
     _write_fit_header(writer, "D10", "Gamma-Gamma fit (calibration)", gamma_gamma_model.PARAM_NAMES)
-    customers = macros.observed_customers(transactions, VALIDATION_CALIBRATION_END)
+    customers = observed_customers(transactions, VALIDATION_CALIBRATION_END)
     # the sample's own process gives the tracking table's length (the number of periods)
     tracking = diagnostics.tracking(bgnbd_model.BGNBDParams(**sample_data.SAMPLE_BGNBD), transactions["customer_id"],
                                     transactions["date"], end=VALIDATION_OBSERVATION_END)
