@@ -596,7 +596,8 @@ def _write_validation_checks(writer, customers, periods):
         writer.write(f"C{row}", stated, "decimal")
         writer.write(f"D{row}", check_formula(f"B{row}", f"C{row}", tolerance), "check")
         writer.write(f"E{row}", f'=IF(D{row}="OK","Fits: {good}","Does not fit: {bad}")', "text")
-    writer.write(f"A{first + len(checks) + 1}", f"{customers:,} customers first bought by the calibration end; the fit blocks give each "
+    writer.write(f"A{first + len(checks) + 1}", f"{customers:,} customers first bought by the calibration end; "
+                                                "the fit blocks give each "
                         "parameter's standard error (observed information) and 95% interval.", "hint")
 
 
@@ -668,8 +669,8 @@ def write_subscription(writer, book):
         writer.spill(anchor, f"=CLV_FIT_SBG({column}{first}:{column}{calibration_last})",
                      *layout.fit_block_size(len(sbg_model.PARAM_NAMES)), "decimal")
     regular, high_end = "$L$5:$M$7", "$L$10:$M$12"
-    writer.spill(layout.survival_cell(layout.REGULAR_FITTED_COLUMN, 0), f"=CLV_SBG_SURVIVAL({regular},A{first}:A{last})",
-                 years, style="percent")
+    writer.spill(layout.survival_cell(layout.REGULAR_FITTED_COLUMN, 0),
+                 f"=CLV_SBG_SURVIVAL({regular},A{first}:A{last})", years, style="percent")
     writer.spill(layout.survival_cell(layout.HIGH_END_FITTED_COLUMN, 0),
                  f"=CLV_SBG_SURVIVAL({high_end},A{first}:A{last})", years, style="percent")
     writer.spill(f"H{first + 1}", f"=CLV_SBG_RETENTION({regular},A{first + 1}:A{last})", years - 1,
