@@ -38,6 +38,13 @@ from .models.checks import float_array, require
 DEFAULT_THREE_TIER_LABELS = ("High", "Medium", "Low")
 MIN_TIERS, MAX_TIERS = 2, 10
 
+#: Defaults of the optional arguments, typed once: the CLV_* wrappers (:mod:`clv_xl.udfs`) use them too.
+DEFAULT_MARGIN = 1.0  # revenue CLV
+DEFAULT_DISCOUNT_RATE = 0.0
+DEFAULT_COST = 0.0  # acquisition_cost, service_cost
+DEFAULT_NEW_CUSTOMERS = 0.0
+DEFAULT_TIERS = 3
+
 
 # --- validation: the models' checks (clv_xl.models.checks), so every message reads the same -------
 
@@ -72,7 +79,7 @@ def _result(array):
 # --- discounting ------------------------------------------------------------
 
 
-def annuity_factor(periods, discount_rate=0.0):
+def annuity_factor(periods, discount_rate=DEFAULT_DISCOUNT_RATE):
     """Present value of 1 paid at the start of each period for ``periods`` periods.
 
     ``sum(1 / (1 + d) ** t for t in range(n))`` for a whole number ``n``, in
@@ -112,9 +119,9 @@ def clv_average(
     avg_purchase_value,
     purchases_per_period,
     lifespan_periods,
-    margin=1.0,
-    discount_rate=0.0,
-    acquisition_cost=0.0,
+    margin=DEFAULT_MARGIN,
+    discount_rate=DEFAULT_DISCOUNT_RATE,
+    acquisition_cost=DEFAULT_COST,
 ):
     """Customer lifetime value by the average-lifetime method.
 
@@ -162,7 +169,7 @@ def clv_average(
 
 
 def clv_churn(
-    revenue_per_period, margin, churn_rate, discount_rate=0.0, acquisition_cost=0.0
+    revenue_per_period, margin, churn_rate, discount_rate=DEFAULT_DISCOUNT_RATE, acquisition_cost=DEFAULT_COST
 ):
     """Customer lifetime value from revenue, margin and churn (the revenue method).
 
@@ -198,7 +205,7 @@ def clv_churn(
     return _result(revenue * margin * (1.0 + discount) / (discount + churn) - cost)
 
 
-def clv_net(revenue, acquisition_cost, service_cost=0.0):
+def clv_net(revenue, acquisition_cost, service_cost=DEFAULT_COST):
     """Net customer value: revenue minus acquisition cost minus service cost.
 
     Parameters
@@ -224,7 +231,7 @@ def clv_net(revenue, acquisition_cost, service_cost=0.0):
 # --- churn, retention, lifespan ------------------------------------------------
 
 
-def churn_rate(customers_start, customers_end, new_customers=0.0):
+def churn_rate(customers_start, customers_end, new_customers=DEFAULT_NEW_CUSTOMERS):
     """Share of the customers you had at the start of a period that you lost in it.
 
     ``(customers_start + new_customers - customers_end) / customers_start``.
@@ -356,7 +363,7 @@ def cac_payback(margin_per_period, acquisition_cost):
 # --- segmentation ---------------------------------------------------------------
 
 
-def tier_index(values, tiers=3):
+def tier_index(values, tiers=DEFAULT_TIERS):
     """Tier of each value, 0 for the highest tier; -1 where a value is NaN (blank).
 
     Parameters
@@ -496,7 +503,7 @@ def tier_labels(count, labels=None):
     return labels
 
 
-def segment(values, tiers=3, labels=None):
+def segment(values, tiers=DEFAULT_TIERS, labels=None):
     """Label each customer with a value tier (e.g. High / Medium / Low CLV).
 
     Parameters

@@ -57,9 +57,9 @@ def CLV_AVG(
     avg_purchase_value,
     purchases_per_period,
     lifespan_periods,
-    margin=1.0,
-    discount_rate=0.0,
-    acquisition_cost=0.0,
+    margin=formula.DEFAULT_MARGIN,
+    discount_rate=formula.DEFAULT_DISCOUNT_RATE,
+    acquisition_cost=formula.DEFAULT_COST,
 ):
     """Customer lifetime value: average purchase x purchases per period x lifespan.
 
@@ -92,7 +92,8 @@ def CLV_AVG(
 
 @excel_function
 def CLV_CHURN(
-    revenue_per_period, margin, churn_rate, discount_rate=0.0, acquisition_cost=0.0
+    revenue_per_period, margin, churn_rate, discount_rate=formula.DEFAULT_DISCOUNT_RATE,
+    acquisition_cost=formula.DEFAULT_COST,
 ):
     """Customer lifetime value from revenue, margin and churn: revenue x margin / churn.
 
@@ -120,7 +121,7 @@ def CLV_CHURN(
 
 
 @excel_function
-def CLV_NET(revenue, acquisition_cost, service_cost=0.0):
+def CLV_NET(revenue, acquisition_cost, service_cost=formula.DEFAULT_COST):
     """Net customer value: revenue minus acquisition cost minus service cost.
 
     Example: =CLV_NET(1000, 200, 150) gives 650.
@@ -141,7 +142,7 @@ def CLV_NET(revenue, acquisition_cost, service_cost=0.0):
 
 
 @excel_function
-def CLV_CHURN_RATE(customers_start, customers_end, new_customers=0.0):
+def CLV_CHURN_RATE(customers_start, customers_end, new_customers=formula.DEFAULT_NEW_CUSTOMERS):
     """Churn rate: share of the period's starting customers that you lost.
 
     (customers_start + new_customers - customers_end) / customers_start.
@@ -232,7 +233,7 @@ def CLV_PAYBACK(margin_per_period, acquisition_cost):
 
 
 @excel_function
-def CLV_SEGMENT(values, tiers=3, labels=None):
+def CLV_SEGMENT(values, tiers=formula.DEFAULT_TIERS, labels=None):
     """Customer tiers: label each CLV High / Medium / Low (or your own tiers).
 
     Equal-size tiers by rank; equal values always share a tier and a lower

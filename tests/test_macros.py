@@ -16,9 +16,10 @@ def plan_for(customers, previous_last_row=201, channels=("Email", "Social")):
 
 def test_refresh_resizes_every_output_to_a_pasted_table_of_5000_rows():
     plan = plan_for(5000)
-    assert plan.cells["I2"] == "=CLV_AVG(C2:C5001,D2:D5001,E2:E5001,F2:F5001,$P$2)"
-    assert plan.cells["M2"] == "=CLV_SEGMENT(I2:I5001)"
-    assert "$M$2:$M$5001" in plan.cells[f"P{layout.TIER_TITLE_ROW + 2}"]
+    assert plan.cells[f"{layout.CLV_COLUMN}{layout.FIRST_ROW}"] == "=CLV_AVG(C2:C5001,D2:D5001,E2:E5001,F2:F5001,$P$2)"
+    assert plan.cells[f"{layout.TIER_COLUMN}{layout.FIRST_ROW}"] == "=CLV_SEGMENT(I2:I5001)"
+    count = layout.summary_column(layout.CUSTOMER_SUMMARY_COLUMN, "count")
+    assert "$M$2:$M$5001" in plan.cells[f"{count}{layout.TIER_TITLE_ROW + 2}"]
     assert plan.status == "Refreshed 5,000 customers, 2 channels (Email, Social) at 2026-11-22 10:30"
 
 
@@ -42,7 +43,7 @@ def test_the_table_ends_at_the_first_blank_id_and_channels_are_listed_once():
 
 def test_an_empty_table_gives_a_plan_that_still_names_the_first_row():
     plan = plan_for(0)
-    assert plan.cells["I2"].startswith("=CLV_AVG(C2:C2,")
+    assert plan.cells[f"{layout.CLV_COLUMN}{layout.FIRST_ROW}"].startswith("=CLV_AVG(C2:C2,")
     assert plan.status.startswith("Refreshed 0 customers")
 
 
@@ -52,12 +53,13 @@ RISKY_TEXTS = ('=HYPERLINK("x")', "+SUM(1)", "-1+1", "@A1", "00123", "1E5", "3-1
 def test_channel_names_are_written_as_text_never_inside_a_formula():
     plan = plan_for(40, channels=RISKY_TEXTS)
     first = layout.CHANNEL_TITLE_ROW + 2
-    assert [plan.texts[f"O{row}"] for row in range(first, first + len(RISKY_TEXTS))] == [
+    key, count = layout.CUSTOMER_SUMMARY_COLUMN, layout.summary_column(layout.CUSTOMER_SUMMARY_COLUMN, "count")
+    assert [plan.texts[f"{key}{row}"] for row in range(first, first + len(RISKY_TEXTS))] == [
         "'" + name for name in RISKY_TEXTS]
-    assert plan.cells[f"P{first}"] == f"=COUNTIF($B$2:$B$41,O{first})"  # the formula refers to the cell
+    assert plan.cells[f"{count}{first}"] == f"=COUNTIF($B$2:$B$41,O{first})"  # the formula refers to the cell
     assert not any(name in formula for name in RISKY_TEXTS for formula in plan.cells.values())
     assert set(plan.texts).isdisjoint(plan.cells)
-    assert plan.texts[f"O{layout.CHANNEL_TITLE_ROW + 1}"] == "'Channel"
+    assert plan.texts[f"{key}{layout.CHANNEL_TITLE_ROW + 1}"] == "'Channel"
 
 
 def test_as_text_keeps_anything_text():
@@ -247,7 +249,7 @@ class FakeBook:
     def __init__(self, lines, last_row=30):
         self.writes = []
         self.app = type("App", (), {"calculate": lambda: self.writes.append(("app", "", "calculate", None))})
-        transactions = {f"A2:C{last_row}": lines, layout.DATE_ORDER_CELL: None}
+        transactions = {layout.transaction_lines(last_row): lines, layout.DATE_ORDER_CELL: None}
         prediction = {layout.AS_OF_CELL: dt.datetime(2025, 12, 31)}
         validation = {layout.CALIBRATION_END_CELL: 45900.0, layout.OBSERVATION_END_CELL: 46022.0}  # serials
         self.sheets = {layout.TRANSACTIONS_SHEET: FakeSheet(self, layout.TRANSACTIONS_SHEET, transactions, last_row),

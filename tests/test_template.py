@@ -149,10 +149,13 @@ def test_every_worked_example_check_holds(recalculated):
 
 
 def test_changing_an_input_changes_the_dependent_outputs(recalculated):
-    changed = recalc.recalculate(TEMPLATE, FUNCTIONS, inputs={("Examples", "E5"): 60})
-    assert changed[("Examples", "N5")] == pytest.approx(60 * 6 * 3)
-    assert changed[("Examples", "P5")] == "CHECK"
-    assert changed[("Examples", "N6")] == recalculated[("Examples", "N6")]
+    sheet, first = layout.EXAMPLES_SHEET, layout.EXAMPLES_FIRST_ROW
+    _, value = layout.example_input_cells(first, 0)  # the first example's first input
+    changed = recalc.recalculate(TEMPLATE, FUNCTIONS, inputs={(sheet, value): 60})
+    assert changed[(sheet, f"{layout.EXAMPLE_RESULT_COLUMN}{first}")] == pytest.approx(60 * 6 * 3)
+    assert changed[(sheet, f"{layout.EXAMPLE_CHECK_COLUMN}{first}")] == "CHECK"
+    next_result = (sheet, f"{layout.EXAMPLE_RESULT_COLUMN}{first + 1}")
+    assert changed[next_result] == recalculated[next_result]
 
 
 # --- the numbers on the sheets, computed independently --------------------------------------
@@ -168,9 +171,10 @@ def test_customer_clv_matches_the_discounted_margin_stream(recalculated):
     customers = sample_data.sample_customers()
     expected = (customers.avg_purchase_value * customers.purchases_per_year * customers.margin
                 * annuity_due(customers.lifespan_years, 0.10))
-    got = [recalculated[(layout.CUSTOMERS_SHEET, f"I{row}")] for row in range(2, 2 + len(customers))]
+    rows = range(layout.FIRST_ROW, layout.FIRST_ROW + len(customers))
+    got = [recalculated[(layout.CUSTOMERS_SHEET, f"{layout.CLV_COLUMN}{row}")] for row in rows]
     assert got == pytest.approx(list(expected))
-    net = [recalculated[(layout.CUSTOMERS_SHEET, f"J{row}")] for row in range(2, 2 + len(customers))]
+    net = [recalculated[(layout.CUSTOMERS_SHEET, f"{layout.NET_CLV_COLUMN}{row}")] for row in rows]
     assert np.subtract(got, net) == pytest.approx(list(customers.acquisition_cost))
 
 
@@ -178,15 +182,17 @@ def test_tier_and_channel_summaries_match_pandas(recalculated):
     customers = sample_data.sample_customers()
     sheet = layout.CUSTOMERS_SHEET
     first, last = layout.tier_chart_rows()
-    counts = [recalculated[(sheet, f"P{row}")] for row in range(first, last + 1)]
+    count, total = (layout.summary_column(layout.CUSTOMER_SUMMARY_COLUMN, name) for name in ("count", "total"))
+    counts = [recalculated[(sheet, f"{count}{row}")] for row in range(first, last + 1)]
     assert counts == [67, 66, 67]  # 200 customers in three near-equal tiers, as pandas qcut on ranks
-    clv = pd.Series([recalculated[(sheet, f"I{row}")] for row in range(2, 202)])
-    tiers = [recalculated[(sheet, f"M{row}")] for row in range(2, 202)]
+    rows = range(layout.FIRST_ROW, layout.FIRST_ROW + len(customers))
+    clv = pd.Series([recalculated[(sheet, f"{layout.CLV_COLUMN}{row}")] for row in rows])
+    tiers = [recalculated[(sheet, f"{layout.TIER_COLUMN}{row}")] for row in rows]
     assert clv[[t == "High" for t in tiers]].min() > clv[[t == "Medium" for t in tiers]].max()
     by_channel = clv.groupby(customers.channel.values).sum()
     channels = list(dict.fromkeys(customers.channel))
     for row, channel in enumerate(channels, start=layout.CHANNEL_TITLE_ROW + 2):
-        assert recalculated[(sheet, f"Q{row}")] == pytest.approx(by_channel[channel])
+        assert recalculated[(sheet, f"{total}{row}")] == pytest.approx(by_channel[channel])
 
 
 def test_churn_sheet_what_if_grid_is_revenue_times_margin_times_1_plus_d_over_d_plus_churn(recalculated):
@@ -202,20 +208,23 @@ def test_prediction_sheet_is_consistent_with_its_parts(recalculated):
     # Discounting only lowers value: CLV <= margin x spend x purchases over the horizon.
     sheet, first = layout.PREDICTION_SHEET, layout.RFM_ANCHOR_ROW + 1
     rows = range(first, first + 1000)
-    p_alive = [recalculated[(sheet, f"G{row}")] for row in rows]
-    purchases = np.array([recalculated[(sheet, f"H{row}")] for row in rows])
-    spend = np.array([recalculated[(sheet, f"I{row}")] for row in rows])
-    clv = np.array([recalculated[(sheet, f"J{row}")] for row in rows])
+    p_alive, purchases, spend, clv = (np.array([recalculated[(sheet, f"{column}{row}")] for row in rows])
+                                      for column in list(layout.PREDICTION_HEADERS)[:4])
     assert min(p_alive) >= 0 and max(p_alive) <= 1
     assert (clv <= 0.30 * spend * purchases + 1e-9).all() and (clv > 0).all()
-    tiers = [recalculated[(sheet, f"P{row}")] for row in range(21, 24)]
+    average = layout.summary_column(layout.PREDICTION_SUMMARY_COLUMN, "average")
+    first_tier = layout.PREDICTION_TIER_TITLE_ROW + 2
+    tier_rows = range(first_tier, first_tier + len(layout.TIER_LABELS))
+    tiers = [recalculated[(sheet, f"{average}{row}")] for row in tier_rows]
     assert tiers[0] > tiers[1] > tiers[2]  # average CLV falls from High to Low
 
 
 def test_subscription_fit_projects_the_holdout_years_closely(recalculated):
     # Fitted on years 0-7, the sBG projects year 12 within 2 points (Fader & Hardie 2007, Figure 3).
-    assert recalculated[("Subscription", "E17")] == pytest.approx(173 / 1000, abs=0.02)
-    assert recalculated[("Subscription", "G17")] == pytest.approx(394 / 1000, abs=0.02)
+    regular, high_end = ((layout.SUBSCRIPTION_SHEET, layout.survival_cell(column, 12))
+                         for column in (layout.REGULAR_FITTED_COLUMN, layout.HIGH_END_FITTED_COLUMN))
+    assert recalculated[regular] == pytest.approx(173 / 1000, abs=0.02)
+    assert recalculated[high_end] == pytest.approx(394 / 1000, abs=0.02)
 
 
 # --- LibreOffice ----------------------------------------------------------------------------------

@@ -153,6 +153,17 @@ def test_every_function_is_named_clv_and_documents_every_argument(name):
     assert len(registry.summary(function)) <= 100
 
 
+@pytest.mark.parametrize("name, pure", [("CLV_AVG", "clv_average"), ("CLV_CHURN", "clv_churn"), ("CLV_NET", "clv_net"),
+                                        ("CLV_CHURN_RATE", "churn_rate"), ("CLV_SEGMENT", "segment")])
+def test_a_wrapper_has_its_pure_functions_arguments_and_defaults(name, pure):
+    from clv_xl import formula
+
+    def defaults(function):
+        return [(p.name, p.default) for p in inspect.signature(function).parameters.values()]
+
+    assert defaults(inspect.unwrap(udfs.FUNCTIONS[name])) == defaults(getattr(formula, pure))
+
+
 # --- the reference table ------------------------------------------------------------------
 
 

@@ -91,10 +91,12 @@ def test_libreoffice_shows_every_result_and_no_error(values_only, recalculated, 
     assert example_rows_shown(text) == [example.expected for example in examples.WORKED_EXAMPLES]
     sheet = layout.CUSTOMERS_SHEET
     customers = openpyxl.load_workbook(values_only, read_only=True)[sheet]
-    for row in range(2, 7):  # spilled columns: CLV, CLV net of CAC and tier of the first customers
-        customer = customers[f"A{row}"].value
+    id_column = next(iter(layout.INPUT_HEADERS))
+    columns = (layout.CLV_COLUMN, layout.NET_CLV_COLUMN, layout.TIER_COLUMN)
+    for row in range(layout.FIRST_ROW, layout.FIRST_ROW + 5):  # spilled: CLV, net of CAC, tier of the first customers
+        customer = customers[f"{id_column}{row}"].value
         clv, net, tier = (re.escape(f"{value:,.2f}" if isinstance(value, float) else value)
-                          for value in (recalculated[(sheet, f"{col}{row}")] for col in "IJM"))
+                          for value in (recalculated[(sheet, f"{col}{row}")] for col in columns))
         assert re.search(rf"{customer}\b.*\s{clv}\s+{net}\s.*\b{tier}\b", text), customer
 
 

@@ -9,6 +9,41 @@ from __future__ import annotations
 
 from ..formula import DEFAULT_THREE_TIER_LABELS
 
+
+def offset(address: str, rows: int = 0, cols: int = 0) -> str:
+    """The cell ``rows`` below and ``cols`` right of ``address``: ``offset("D4", 1, 2)`` is ``F5``."""
+    letters = address.rstrip("0123456789")
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    number += cols
+    column = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        column = chr(ord("A") + rest) + column
+    return f"{column}{int(address[len(letters):]) + rows}"
+
+
+def row_of(address: str) -> int:
+    """The sheet row of ``address``: 27 for ``A27``."""
+    return int(address.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+
+
+# --- Examples sheet ------------------------------------------------------------------------------
+
+EXAMPLES_SHEET = "Examples"
+EXAMPLES_FIRST_ROW = 5  # one worked example a row; the headers in the row above
+EXAMPLE_RESULT_COLUMN, EXAMPLE_STATED_COLUMN, EXAMPLE_CHECK_COLUMN = "N", "O", "P"
+
+
+def example_input_cells(row: int, number: int) -> tuple[str, str]:
+    """Name and value cells of input ``number`` (0, 1, ...) of the worked example in ``row``: D:E, F:G, ..."""
+    name = offset(f"D{row}", cols=2 * number)
+    return name, offset(name, cols=1)
+
+
+# --- Customers sheet -----------------------------------------------------------------------------
+
 CUSTOMERS_SHEET = "Customers"
 FIRST_ROW = 2  # row 1 holds the headers
 
@@ -30,6 +65,7 @@ OUTPUT_HEADERS = {
     "L": "Payback (years)",
     "M": "Tier",
 }
+CLV_COLUMN, NET_CLV_COLUMN, CAC_RATIO_COLUMN, PAYBACK_COLUMN, TIER_COLUMN = OUTPUT_HEADERS
 SETTINGS_LABEL_COLUMN, SETTINGS_VALUE_COLUMN = "O", "P"
 DISCOUNT_CELL = "P2"
 STATUS_CELL = "P4"
@@ -38,6 +74,14 @@ TIER_TITLE_ROW = 11
 TIER_LABELS = DEFAULT_THREE_TIER_LABELS
 CHANNEL_TITLE_ROW = 17
 MAX_CHANNELS = 12
+CUSTOMER_SUMMARY_COLUMN = "O"  # the keys (tier, channel) of the Customers sheet's summaries
+#: the columns of a summary, left to right from its key column
+SUMMARY_STATISTICS = ("key", "count", "total", "average", "mean")
+
+
+def summary_column(key_column: str, statistic: str) -> str:
+    """Column of ``statistic`` (one of :data:`SUMMARY_STATISTICS`) in a summary whose keys are in ``key_column``."""
+    return chr(ord(key_column) + SUMMARY_STATISTICS.index(statistic))
 
 
 class Text(str):
@@ -63,13 +107,13 @@ def customer_output_formulas(customers: int) -> dict:
     """Spilled formula per output column, anchored in the first data row."""
     c, d, e, f, g = (column_range(col, customers) for col in "CDEFG")
     discount = _absolute(DISCOUNT_CELL)
-    clv = column_range("I", customers)
+    clv = column_range(CLV_COLUMN, customers)
     return {
-        f"I{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},{discount})",
-        f"J{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},{discount},{g})",
-        f"K{FIRST_ROW}": f"=CLV_CAC_RATIO({clv},{g})",
-        f"L{FIRST_ROW}": f"=CLV_PAYBACK({c}*{d}*{f},{g})",
-        f"M{FIRST_ROW}": f"=CLV_SEGMENT({clv})",
+        f"{CLV_COLUMN}{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},{discount})",
+        f"{NET_CLV_COLUMN}{FIRST_ROW}": f"=CLV_AVG({c},{d},{e},{f},{discount},{g})",
+        f"{CAC_RATIO_COLUMN}{FIRST_ROW}": f"=CLV_CAC_RATIO({clv},{g})",
+        f"{PAYBACK_COLUMN}{FIRST_ROW}": f"=CLV_PAYBACK({c}*{d}*{f},{g})",
+        f"{TIER_COLUMN}{FIRST_ROW}": f"=CLV_SEGMENT({clv})",
     }
 
 
@@ -85,7 +129,7 @@ def _summary_rows(title_row, first_column, keys, key_range, value_range, mean_ra
     number of rows whose value is an error message (text starting with ``#``, which COUNTIF
     and SUMIF otherwise skip), so the counts never drop customers without a sign.
     """
-    columns = [chr(ord(first_column) + offset) for offset in range(5)]
+    columns = [summary_column(first_column, statistic) for statistic in SUMMARY_STATISTICS]
     key, count, total, average, mean = columns
     cells = {f"{col}{title_row + 1}": Text(header) for col, header in zip(columns, headers)}
     cells[f"{average}{title_row}"] = Text(ERROR_ROWS_LABEL)
@@ -103,17 +147,17 @@ def _summary_rows(title_row, first_column, keys, key_range, value_range, mean_ra
 
 def _customer_summary(title_row, key_header, key_column, keys, customers):
     return _summary_rows(
-        title_row, "O", keys,
+        title_row, CUSTOMER_SUMMARY_COLUMN, keys,
         column_range(key_column, customers, absolute=True),
-        column_range("I", customers, absolute=True),
-        column_range("K", customers, absolute=True),
+        column_range(CLV_COLUMN, customers, absolute=True),
+        column_range(CAC_RATIO_COLUMN, customers, absolute=True),
         (key_header, "Customers", "Total CLV", "Average CLV", "Average CLV:CAC"),
     )
 
 
 def tier_summary(customers: int) -> dict:
     """Cells of the summary by tier (address -> value or formula)."""
-    return _customer_summary(TIER_TITLE_ROW, "Tier", "M", TIER_LABELS, customers)
+    return _customer_summary(TIER_TITLE_ROW, "Tier", TIER_COLUMN, TIER_LABELS, customers)
 
 
 def channel_summary(customers: int, channels) -> dict:
@@ -124,7 +168,8 @@ def channel_summary(customers: int, channels) -> dict:
 def channel_rows_range() -> str:
     """Every cell the channel summary may use, for clearing before a rewrite."""
     first = CHANNEL_TITLE_ROW + 2
-    return f"O{first}:S{first + MAX_CHANNELS - 1}"
+    last_column = summary_column(CUSTOMER_SUMMARY_COLUMN, SUMMARY_STATISTICS[-1])
+    return f"{CUSTOMER_SUMMARY_COLUMN}{first}:{last_column}{first + MAX_CHANNELS - 1}"
 
 
 def tier_chart_rows() -> tuple[int, int]:
@@ -137,6 +182,9 @@ def tier_chart_rows() -> tuple[int, int]:
 
 TRANSACTIONS_SHEET = "Transactions"
 TRANSACTION_HEADERS = {"A": "Customer ID", "B": "Date", "C": "Amount"}
+TRANSACTIONS_FIRST_ROW = 2  # the order lines; the headers in the row above
+TRANSACTIONS_HEADER_CELL = f"A{TRANSACTIONS_FIRST_ROW - 1}"
+TRANSACTIONS_ANCHOR = f"A{TRANSACTIONS_FIRST_ROW}"  # where the order lines start
 CSV_PATH_CELL = "F2"
 DATE_ORDER_CELL = "F5"  # auto (blank), day-month or month-day: the date order of the CSV file's dates
 TRANSACTIONS_STATUS_CELL = "F4"
@@ -146,6 +194,7 @@ PREDICTION_SHEET = "Prediction"
 AS_OF_CELL, PERIOD_CELL, HORIZON_CELL, DISCOUNT_YEAR_CELL, MARGIN_CELL = "B3", "B4", "B5", "B6", "B7"
 BGNBD_BLOCK = "D4:E8"
 GG_BLOCK = "N4:O7"  # label and estimate columns; the spilled block is wider (fit_block_size)
+BGNBD_ANCHOR, GG_ANCHOR = BGNBD_BLOCK.split(":")[0], GG_BLOCK.split(":")[0]
 RFM_ANCHOR_ROW = 20  # the CLV_RFM table's header row; customers from the next row
 PREDICTION_HEADERS = {
     "G": "P(alive)",
@@ -155,6 +204,7 @@ PREDICTION_HEADERS = {
     "K": "Tier",
 }
 PREDICTION_TIER_TITLE_ROW = 19
+PREDICTION_SUMMARY_COLUMN = "M"  # the tiers of the Prediction sheet's summary
 FIT_CHECK_CELL = "B13"  # model-implied over actual repeat purchases to date
 
 
@@ -169,7 +219,14 @@ def fit_block_size(parameters: int) -> tuple[int, int]:
 
 def transaction_range(column: str, transactions: int) -> str:
     """``Transactions!$A$2:$A$4001`` for 4,000 order lines."""
-    return f"{TRANSACTIONS_SHEET}!${column}$2:${column}${1 + max(transactions, 1)}"
+    last = TRANSACTIONS_FIRST_ROW + max(transactions, 1) - 1
+    return f"{TRANSACTIONS_SHEET}!${column}${TRANSACTIONS_FIRST_ROW}:${column}${last}"
+
+
+def transaction_lines(last_row: int) -> str:
+    """``A2:C4001``: the order-line cells down to sheet row ``last_row``."""
+    columns = list(TRANSACTION_HEADERS)
+    return f"{columns[0]}{TRANSACTIONS_FIRST_ROW}:{columns[-1]}{last_row}"
 
 
 def cohort_formula(transactions: int) -> str:
@@ -198,8 +255,8 @@ def prediction_formulas(transactions: int, customers: int) -> dict:
     return {
         f"A{RFM_ANCHOR_ROW}": (f"=CLV_RFM({ids},{dates},{amounts},{_absolute(AS_OF_CELL)},{period})",
                                customers + 1, 5),
-        BGNBD_BLOCK.split(":")[0]: (f"=CLV_FIT_BGNBD({frequency},{recency},{age})", *fit_block_size(4)),
-        GG_BLOCK.split(":")[0]: (f"=CLV_FIT_GG({frequency},{monetary})", *fit_block_size(3)),
+        BGNBD_ANCHOR: (f"=CLV_FIT_BGNBD({frequency},{recency},{age})", *fit_block_size(4)),
+        GG_ANCHOR: (f"=CLV_FIT_GG({frequency},{monetary})", *fit_block_size(3)),
         f"G{first}": (f"=CLV_PALIVE({bgnbd},{frequency},{recency},{age})", customers, 1),
         f"H{first}": (f"=CLV_PURCHASES({bgnbd},{frequency},{recency},{age},{horizon})", customers, 1),
         f"I{first}": (f"=CLV_SPEND({gg},{frequency},{monetary})", customers, 1),
@@ -213,7 +270,7 @@ def prediction_formulas(transactions: int, customers: int) -> dict:
 def prediction_tier_summary(customers: int) -> dict:
     """Count, total and average predicted CLV and average P(alive) per tier (address -> formula)."""
     return _summary_rows(
-        PREDICTION_TIER_TITLE_ROW, "M", TIER_LABELS,
+        PREDICTION_TIER_TITLE_ROW, PREDICTION_SUMMARY_COLUMN, TIER_LABELS,
         _absolute(_customer_column("K", customers)),
         _absolute(_customer_column("J", customers)),
         _absolute(_customer_column("G", customers)),
@@ -229,6 +286,19 @@ def _absolute(reference: str) -> str:
                     for part in reference.split(":"))
 
 
+# --- Subscription sheet ----------------------------------------------------------------------
+
+SUBSCRIPTION_SHEET = "Subscription"
+SURVIVAL_FIRST_ROW = 5  # year 0 of the survivor table; one year a row, the headers in the row above
+#: survivors as a share of year 0, actual and sBG-fitted, per cohort
+REGULAR_SHARE_COLUMN, REGULAR_FITTED_COLUMN, HIGH_END_SHARE_COLUMN, HIGH_END_FITTED_COLUMN = "D", "E", "F", "G"
+
+
+def survival_cell(column: str, year: int) -> str:
+    """The survivor-table cell of ``year`` (0, 1, ...) in ``column``: ``E17`` for the regular fit in year 12."""
+    return f"{column}{SURVIVAL_FIRST_ROW + year}"
+
+
 # --- Validation sheet -------------------------------------------------------------------------
 
 VALIDATION_SHEET = "Validation"
@@ -239,6 +309,22 @@ HOLDOUT_ANCHOR_ROW = 40  # the CLV_HOLDOUT table's header row; customers from th
 TRACKING_ANCHOR, FREQ_FIT_ANCHOR, CONDITIONAL_ANCHOR, SPEND_ANCHOR = "N3", "U3", "U17", "U30"
 INTERVAL_ANCHOR = "A27"
 MAX_COUNT = 7  # repeat-purchase counts 0..6 and 7+
+VALIDATION_CHECKS_FIRST_ROW = 18  # one check a row: title, result, stated, OK?, verdict (A:E)
+
+
+def tracking_last_row(periods: int) -> int:
+    """Sheet row of the last period of the tracking table (CLV_TRACKING, ``periods`` rows below its header)."""
+    return row_of(TRACKING_ANCHOR) + periods
+
+
+def freq_fit_p_value_row() -> int:
+    """Sheet row of the chi-square p-value in the CLV_FREQ_FIT table."""
+    return row_of(FREQ_FIT_ANCHOR) + MAX_COUNT + 4
+
+
+def all_customers_row(anchor: str) -> int:
+    """Sheet row of the "all" row of a CLV_CONDITIONAL or CLV_CONDITIONAL_SPEND table at ``anchor``."""
+    return row_of(anchor) + MAX_COUNT + 2
 
 
 def _holdout_column(column: str, customers: int, absolute: bool = True) -> str:

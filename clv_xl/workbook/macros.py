@@ -243,7 +243,7 @@ def load_plan(frame: pd.DataFrame, source: str, dates: DateSettings, now: dt.dat
     else:
         rows = [[as_text(customer), date.to_pydatetime(), float(amount)]
                 for customer, date, amount in frame.itertuples(index=False)]
-        clear = f"A2:C{max(previous_last_row, lines + 1)}"
+        clear = layout.transaction_lines(max(previous_last_row, layout.TRANSACTIONS_FIRST_ROW + lines - 1))
     cells = {(layout.PREDICTION_SHEET, address): formula for address, (formula, _, _) in
              layout.prediction_formulas(lines, customers).items()}
     cells.update({(layout.PREDICTION_SHEET, address): content for address, content in
@@ -264,7 +264,7 @@ def write_load_plan(book, plan: LoadPlan) -> None:
     if plan.clear is not None:
         sheet.range(plan.clear).clear_contents()
     if plan.rows:
-        sheet.range("A2").value = plan.rows
+        sheet.range(layout.TRANSACTIONS_ANCHOR).value = plan.rows
     for (sheet_name, address), text in plan.texts.items():
         book.sheets[sheet_name].range(address).value = text
     for (sheet_name, address), formula in plan.formulas.items():
@@ -292,7 +292,7 @@ def load_transactions():
     except CLVError as error:
         status.value = as_text(error.cell_message())
         return
-    previous = sheet.range("A1").end("down").row
+    previous = sheet.range(layout.TRANSACTIONS_HEADER_CELL).end("down").row
     write_load_plan(book, load_plan(frame, read_format.details(), dates, dt.datetime.now(), previous))
 
 
@@ -306,11 +306,11 @@ def use_pasted_lines(book):
     """
     sheet = book.sheets[layout.TRANSACTIONS_SHEET]
     status = sheet.range(layout.TRANSACTIONS_STATUS_CELL)
-    last = max(sheet.used_range.last_cell.row, 2)
+    last = max(sheet.used_range.last_cell.row, layout.TRANSACTIONS_FIRST_ROW)
     try:
         date_order = checked_date_order(sheet.range(layout.DATE_ORDER_CELL).value, DATE_ORDER_SETTING)
-        frame = orders_from_cells(sheet.range(f"A2:C{last}").options(ndim=2).value,
-                                  sheet=layout.TRANSACTIONS_SHEET, first_row=2)
+        frame = orders_from_cells(sheet.range(layout.transaction_lines(last)).options(ndim=2).value,
+                                  sheet=layout.TRANSACTIONS_SHEET, first_row=layout.TRANSACTIONS_FIRST_ROW)
         dates = date_settings(book, date_order)
     except CLVError as error:
         status.value = as_text(error.cell_message())

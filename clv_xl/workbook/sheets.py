@@ -40,8 +40,8 @@ BUTTONS = {"RefreshCustomers": "Refresh customers", "LoadTransactions": "Load CS
            "ImportFunctions": "Import functions"}
 # Only keys we mean: an empty value would override the user's own xlwings settings.
 CONF_SETTINGS = {"UDF Modules": "clv_xl.udfs"}
-SHEETS = ("Start", "Examples", layout.CUSTOMERS_SHEET, "Methods", "Churn",
-          layout.TRANSACTIONS_SHEET, layout.PREDICTION_SHEET, layout.VALIDATION_SHEET, "Subscription",
+SHEETS = ("Start", layout.EXAMPLES_SHEET, layout.CUSTOMERS_SHEET, "Methods", "Churn",
+          layout.TRANSACTIONS_SHEET, layout.PREDICTION_SHEET, layout.VALIDATION_SHEET, layout.SUBSCRIPTION_SHEET,
           "Reference")
 
 #: calcId of Excel 2019 and Microsoft 365: a file saved by the current calculation engine.
@@ -209,20 +209,20 @@ def write_examples(writer):
     headers = ["Example", "Source", "Function"]
     for number in range(1, EXAMPLE_INPUTS + 1):
         headers += [f"Input {number}", f"Value {number}"]
-    writer.row("A4", headers + ["Result", "Stated", "Check"], "header")
-    for row, example in enumerate(examples.WORKED_EXAMPLES, start=5):
+    writer.row(f"A{layout.EXAMPLES_FIRST_ROW - 1}", headers + ["Result", "Stated", "Check"], "header")
+    for row, example in enumerate(examples.WORKED_EXAMPLES, start=layout.EXAMPLES_FIRST_ROW):
         writer.row(f"A{row}", [example.title, example.source, example.function], "text")
         value_cells = []
-        for offset, (name, value) in enumerate(example.inputs.items()):
-            label_col = 3 + 2 * offset
-            writer.write(xl_rowcol_to_cell(row - 1, label_col), name)
-            value_cell = xl_rowcol_to_cell(row - 1, label_col + 1)
+        for number, (name, value) in enumerate(example.inputs.items()):
+            name_cell, value_cell = layout.example_input_cells(row, number)
+            writer.write(name_cell, name)
             writer.write(value_cell, value, "input_percent" if _is_rate(name) else "input")
             value_cells.append(value_cell)
         _check_prefix_of_signature(example)
-        writer.write(f"N{row}", f"={example.function}({','.join(value_cells)})", "money")
-        writer.write(f"O{row}", example.expected, "money")
-        writer.write(f"P{row}", check_formula(f"N{row}", f"O{row}", 0.005), "check")
+        result, stated = f"{layout.EXAMPLE_RESULT_COLUMN}{row}", f"{layout.EXAMPLE_STATED_COLUMN}{row}"
+        writer.write(result, f"={example.function}({','.join(value_cells)})", "money")
+        writer.write(stated, example.expected, "money")
+        writer.write(f"{layout.EXAMPLE_CHECK_COLUMN}{row}", check_formula(result, stated, 0.005), "check")
 
 
 def _is_rate(name):
@@ -250,27 +250,33 @@ def write_customers(writer, book, customers):
     writer.row("I1", list(layout.OUTPUT_HEADERS.values()), "output_header")
     styles = ["input_text", "input_text", "input", "input", "input", "input_percent", "input"]
     for offset, record in enumerate(customers.itertuples(index=False)):
-        for col, value, style in zip("ABCDEFG", record, styles):
+        for col, value, style in zip(layout.INPUT_HEADERS, record, styles):
             writer.write(f"{col}{layout.FIRST_ROW + offset}", value, style)
     output_styles = ["money", "money", "number", "number", None]
     for (address, text), style in zip(layout.customer_output_formulas(count).items(), output_styles):
         writer.spill(address, text, count, style=style)
     writer.write("O1", "Settings and status", "heading")
-    writer.write("O2", "Discount rate per year")
+    writer.write(layout.offset(layout.DISCOUNT_CELL, cols=-1), "Discount rate per year")
     writer.write(layout.DISCOUNT_CELL, 0.10, "input_percent")
-    writer.write("O4", "Status")
+    writer.write(layout.offset(layout.STATUS_CELL, cols=-1), "Status")
     writer.write(layout.STATUS_CELL, f"Built with {count} sample customers")
     writer.button("O6", "RefreshCustomers")
     writer.write("O8", "Paste your customers over A:G (one row each, no gaps),", "hint")
     writer.write("O9", "then press Refresh customers.", "hint")
-    writer.write(f"O{layout.TIER_TITLE_ROW}", "Summary by tier", "heading")
+    writer.write(f"{layout.CUSTOMER_SUMMARY_COLUMN}{layout.TIER_TITLE_ROW}", "Summary by tier", "heading")
     _write_summary(writer, layout.tier_summary(count))
-    writer.write(f"O{layout.CHANNEL_TITLE_ROW}", "Summary by acquisition channel", "heading")
+    writer.write(f"{layout.CUSTOMER_SUMMARY_COLUMN}{layout.CHANNEL_TITLE_ROW}", "Summary by acquisition channel",
+                 "heading")
     channels = list(dict.fromkeys(customers["channel"]))
     _write_summary(writer, layout.channel_summary(count, channels))
     first, last = layout.tier_chart_rows()
-    _insert_column_chart(book, sheet, layout.CUSTOMERS_SHEET, (first - 1, last - 1), 14, 17,
-                         "Average CLV by tier", "U2")
+    _insert_column_chart(book, sheet, layout.CUSTOMERS_SHEET, (first - 1, last - 1),
+                         *_key_and_average_columns(layout.CUSTOMER_SUMMARY_COLUMN), "Average CLV by tier", "U2")
+
+
+def _key_and_average_columns(key_column):
+    """0-based columns of a summary's keys and averages (a chart's categories and values)."""
+    return tuple(ord(layout.summary_column(key_column, statistic)) - ord("A") for statistic in ("key", "average"))
 
 
 def _write_summary(writer, cells):
@@ -400,20 +406,21 @@ def write_transactions(writer, transactions):
     writer.columns("A", "C", 13)
     writer.columns("E", "E", 16)
     writer.columns("F", "F", 60)
-    writer.row("A1", list(layout.TRANSACTION_HEADERS.values()), "header")
-    for row, (customer, date, amount) in enumerate(transactions.itertuples(index=False), start=2):
+    writer.row(layout.TRANSACTIONS_HEADER_CELL, list(layout.TRANSACTION_HEADERS.values()), "header")
+    for row, (customer, date, amount) in enumerate(transactions.itertuples(index=False),
+                                                   start=layout.TRANSACTIONS_FIRST_ROW):
         writer.write(f"A{row}", int(customer), "input_text")
         writer.write(f"B{row}", date.to_pydatetime(), "input_date")
         writer.write(f"C{row}", float(amount), "input")
     writer.write("E1", "Load from CSV", "heading")
-    writer.write("E2", "CSV file path")
+    writer.write(layout.offset(layout.CSV_PATH_CELL, cols=-1), "CSV file path")
     writer.write(layout.CSV_PATH_CELL, "C:\\data\\orders.csv", "input_text")
     writer.write("E3", "Columns: customer, date, amount (first three columns, with a header row).",
                  "hint")
-    writer.write("E4", "Status")
+    writer.write(layout.offset(layout.TRANSACTIONS_STATUS_CELL, cols=-1), "Status")
     writer.write(layout.TRANSACTIONS_STATUS_CELL,
                  f"Sample: {len(transactions):,} order lines simulated under BG/NBD + Gamma-Gamma")
-    writer.write("E5", "Date order")
+    writer.write(layout.offset(layout.DATE_ORDER_CELL, cols=-1), "Date order")
     writer.write(layout.DATE_ORDER_CELL, DATE_ORDERS[0], "input_text")
     writer.sheet.data_validation(layout.DATE_ORDER_CELL, {
         "validate": "list", "source": list(DATE_ORDERS),
@@ -449,20 +456,21 @@ def write_prediction(writer, book, transactions):
                 ("Discount rate per year", 0.10, "input_percent"),
                 ("Margin", 0.30, "input_percent")]
     _write_settings(writer, settings)
-    _write_fit_header(writer, "D3", "BG/NBD fit", bgnbd_model.PARAM_NAMES)
-    _write_fit_header(writer, "N3", "Gamma-Gamma fit", gamma_gamma_model.PARAM_NAMES)
+    _write_fit_header(writer, layout.BGNBD_ANCHOR, "BG/NBD fit", bgnbd_model.PARAM_NAMES)
+    _write_fit_header(writer, layout.GG_ANCHOR, "Gamma-Gamma fit", gamma_gamma_model.PARAM_NAMES)
     customers = observed_customers(transactions, settings[0][1])
-    fit_anchors = {layout.BGNBD_BLOCK.split(":")[0], layout.GG_BLOCK.split(":")[0]}
+    fit_anchors = {layout.BGNBD_ANCHOR, layout.GG_ANCHOR}
     for address, (text, rows, cols) in layout.prediction_formulas(len(transactions), customers).items():
         writer.spill(address, text, rows, cols, style="decimal" if address in fit_anchors or rows == 1 else None)
     _write_prediction_checks(writer)
     writer.row(f"G{layout.RFM_ANCHOR_ROW}", list(layout.PREDICTION_HEADERS.values()), "output_header")
-    writer.write(f"M{layout.PREDICTION_TIER_TITLE_ROW}", "Summary by tier", "heading")
+    writer.write(f"{layout.PREDICTION_SUMMARY_COLUMN}{layout.PREDICTION_TIER_TITLE_ROW}", "Summary by tier", "heading")
     for address, content in layout.prediction_tier_summary(customers).items():
         writer.write(address, content, _summary_style(address, content))
     first = layout.PREDICTION_TIER_TITLE_ROW + 2
-    _insert_column_chart(book, sheet, layout.PREDICTION_SHEET, (first - 1, first + 1), 12, 15,
-                         "Average predicted CLV by tier", "S10")
+    _insert_column_chart(book, sheet, layout.PREDICTION_SHEET, (first - 1, first + len(layout.TIER_LABELS) - 2),
+                         *_key_and_average_columns(layout.PREDICTION_SUMMARY_COLUMN), "Average predicted CLV by tier",
+                         "S10")
 
 
 def _write_prediction_checks(writer):
@@ -478,9 +486,12 @@ def _write_prediction_checks(writer):
     writer.write("B12", "=CLV_PURCHASES($G$12:$G$15,2,30.43,38.86,39)", "decimal")
     writer.write("C12", published["cdnow_expected_39_weeks"], "decimal")
     writer.write("D12", check_formula("B12", "C12", 0.0005), "check")
-    writer.write("A13", "BG/NBD fit: expected / actual repeat purchases to date (within 5%)", "text")
-    writer.write("C13", 1, "decimal")
-    writer.write("D13", check_formula("B13", "C13", 0.05), "check")
+    result = layout.FIT_CHECK_CELL  # its formula is one of layout.prediction_formulas
+    stated = layout.offset(result, cols=1)
+    writer.write(layout.offset(result, cols=-1), "BG/NBD fit: expected / actual repeat purchases to date (within 5%)",
+                 "text")
+    writer.write(stated, 1, "decimal")
+    writer.write(layout.offset(result, cols=2), check_formula(result, stated, 0.05), "check")
 
 
 def _write_settings(writer, settings, first_row=3):
@@ -491,9 +502,10 @@ def _write_settings(writer, settings, first_row=3):
 
 
 def _write_fit_header(writer, anchor, title, labels):
-    """The heading of a CLV_FIT_* block at ``anchor`` and its column names to the right of it."""
-    writer.write(anchor, title, "heading")
-    row, col = xl_cell_to_rowcol(anchor)
+    """Above the CLV_FIT_* block at ``anchor``: its heading and, to the right of it, the block's column names."""
+    heading = layout.offset(anchor, rows=-1)
+    writer.write(heading, title, "heading")
+    row, col = xl_cell_to_rowcol(heading)
     names = FIT_BLOCK_HEADER[1:] + [f"corr. {label}" for label in labels]
     writer.row(xl_rowcol_to_cell(row, col + 1), names, "output_header")
 
@@ -526,8 +538,9 @@ def write_validation(writer, book, transactions):
                 ("Margin", 0.30, "input_percent"),
                 ("Discount rate per year", 0.10, "input_percent")]
     _write_settings(writer, settings)
-    _write_fit_header(writer, "D3", "BG/NBD fit (calibration)", bgnbd_model.PARAM_NAMES)
-    _write_fit_header(writer, "D10", "Gamma-Gamma fit (calibration)", gamma_gamma_model.PARAM_NAMES)
+    _write_fit_header(writer, layout.VALIDATION_BGNBD_ANCHOR, "BG/NBD fit (calibration)", bgnbd_model.PARAM_NAMES)
+    _write_fit_header(writer, layout.VALIDATION_GG_ANCHOR, "Gamma-Gamma fit (calibration)",
+                      gamma_gamma_model.PARAM_NAMES)
     customers = observed_customers(transactions, VALIDATION_CALIBRATION_END)
     # the sample's own process gives the tracking table's length (the number of periods)
     tracking = diagnostics.tracking(bgnbd_model.BGNBDParams(**sample_data.SAMPLE_BGNBD), transactions["customer_id"],
@@ -537,7 +550,7 @@ def write_validation(writer, book, transactions):
         writer.spill(address, text, rows, cols, style="decimal")
     writer.write(f"A{layout.HOLDOUT_ANCHOR_ROW - 1}", "The split: calibration summary and holdout purchases per "
                                                      "customer (CLV_HOLDOUT)", "heading")
-    writer.write(f"A{int(layout.INTERVAL_ANCHOR[1:]) - 1}", "Value of these customers over the horizon, with "
+    writer.write(layout.offset(layout.INTERVAL_ANCHOR, rows=-1), "Value of these customers over the horizon, with "
                                                            "its 95% interval (CLV_PREDICT_INTERVAL)", "heading")
     _write_validation_checks(writer, customers, len(tracking))
     _insert_validation_charts(book, writer.sheet, len(tracking))
@@ -545,46 +558,59 @@ def write_validation(writer, book, transactions):
 
 def _write_validation_checks(writer, customers, periods):
     """One check row per diagnostic; the title states the threshold, column E the verdict."""
-    writer.write("A16", "Checks: does the model fit the holdout?", "heading")
-    writer.row("A17", ["Check (threshold)", "Result", "Stated", "OK?", "Verdict"], "header")
-    tracking_last = 3 + periods
-    conditional_all = int(layout.CONDITIONAL_ANCHOR[1:]) + layout.MAX_COUNT + 2
-    spend_all = int(layout.SPEND_ANCHOR[1:]) + layout.MAX_COUNT + 2
-    p_value_row = int(layout.FREQ_FIT_ANCHOR[1:]) + layout.MAX_COUNT + 4
+    first = layout.VALIDATION_CHECKS_FIRST_ROW
+    writer.write(f"A{first - 2}", "Checks: does the model fit the holdout?", "heading")
+    writer.row(f"A{first - 1}", ["Check (threshold)", "Result", "Stated", "OK?", "Verdict"], "header")
+
+    def cell(anchor, row, cols):
+        """The cell of sheet row ``row``, ``cols`` columns right of ``anchor``."""
+        return layout.offset(anchor, row - layout.row_of(anchor), cols)
+
+    tracking_last = layout.tracking_last_row(periods)
+    tracking = [cell(layout.TRACKING_ANCHOR, tracking_last, cols) for cols in (5, 4)]  # cumulative: model, actual
+    conditional, spend = ([cell(anchor, layout.all_customers_row(anchor), cols) for cols in (3, 2)]
+                          for anchor in (layout.CONDITIONAL_ANCHOR, layout.SPEND_ANCHOR))  # model, actual
+    p_value = cell(layout.FREQ_FIT_ANCHOR, layout.freq_fit_p_value_row(), 1)
+    fitted, actual = (f"{layout.SUBSCRIPTION_SHEET}!{layout.survival_cell(column, 8)}:"
+                       f"{layout.survival_cell(column, 12)}"
+                       for column in (layout.REGULAR_FITTED_COLUMN, layout.REGULAR_SHARE_COLUMN))
     checks = [
         ("Tracking: expected / actual cumulative repeat purchases at the end of the holdout (within 10%)",
-         f"=S{tracking_last}/R{tracking_last}", 1, 0.1, "the model tracks the purchases of the base",
+         "={}/{}".format(*tracking), 1, 0.1, "the model tracks the purchases of the base",
          "the model drifts away from the purchases of the base"),
-        ("Fit histogram: chi-square p-value above 5% (|p - 1| < 0.95)", f"=V{p_value_row}", 1, 0.95,
+        ("Fit histogram: chi-square p-value above 5% (|p - 1| < 0.95)", f"={p_value}", 1, 0.95,
          "the spread of repeat purchases fits", "the spread of repeat purchases does not fit"),
         ("Conditional expectations: predicted / actual holdout purchases per customer (within 10%)",
-         f"=X{conditional_all}/W{conditional_all}", 1, 0.1, "holdout purchases are predicted well",
+         "={}/{}".format(*conditional), 1, 0.1, "holdout purchases are predicted well",
          "holdout purchases are mispredicted: look at the groups"),
         ("Spend: expected / actual mean holdout spend per purchase (within 10%)",
-         f"=X{spend_all}/W{spend_all}", 1, 0.1, "spend per purchase is predicted well",
+         "={}/{}".format(*spend), 1, 0.1, "spend per purchase is predicted well",
          "spend per purchase is mispredicted"),
         ("sBG (Subscription sheet): largest gap, fitted vs actual survival of the regular cohort in the "
-         "projected years 8-12 (under 2 points)", "=MAX(ABS(Subscription!E13:E17-Subscription!D13:D17))",
+         "projected years 8-12 (under 2 points)", f"=MAX(ABS({fitted}-{actual}))",
          0, 0.02, "the retention projection holds", "the retention projection misses"),
     ]
-    for row, (title, result, stated, tolerance, good, bad) in enumerate(checks, start=18):
+    for row, (title, result, stated, tolerance, good, bad) in enumerate(checks, start=first):
         writer.write(f"A{row}", title, "text")
         writer.write(f"B{row}", result, "decimal")
         writer.write(f"C{row}", stated, "decimal")
         writer.write(f"D{row}", check_formula(f"B{row}", f"C{row}", tolerance), "check")
         writer.write(f"E{row}", f'=IF(D{row}="OK","Fits: {good}","Does not fit: {bad}")', "text")
-    writer.write("A24", f"{customers:,} customers first bought by the calibration end; the fit blocks give each "
+    writer.write(f"A{first + len(checks) + 1}", f"{customers:,} customers first bought by the calibration end; "
+                                                "the fit blocks give each "
                         "parameter's standard error (observed information) and 95% interval.", "hint")
 
 
 def _insert_validation_charts(book, sheet, periods):
     """Tracking (per period and cumulative), fit histogram and conditional expectations."""
     name = layout.VALIDATION_SHEET
-    first, last = 3, 2 + periods  # 0-based rows of the tracking table's data
+    header, period = xl_cell_to_rowcol(layout.TRACKING_ANCHOR)  # 0-based; the periods in the anchor's column
+    first, last = header + 1, header + periods  # 0-based rows of the tracking table's data
     line_charts = [
-        ("Repeat purchases per week: actual vs model", (first, last), 13, ((15, "Actual"), (16, "Model")), "Z3"),
-        ("Cumulative repeat purchases: actual vs model", (first, last), 13, ((17, "Actual"), (18, "Model")),
-         "Z20"),
+        ("Repeat purchases per week: actual vs model", (first, last), period,
+         ((period + 2, "Actual"), (period + 3, "Model")), "Z3"),
+        ("Cumulative repeat purchases: actual vs model", (first, last), period,
+         ((period + 4, "Actual"), (period + 5, "Model")), "Z20"),
     ]
     for title, (top, bottom), category, series, anchor in line_charts:
         chart = book.add_chart({"type": "line"})
@@ -595,16 +621,20 @@ def _insert_validation_charts(book, sheet, periods):
         chart.set_title({"name": title})
         chart.set_x_axis({"name": "Week"})
         sheet.insert_chart(anchor, chart)
-    column_charts = [
-        ("Customers by repeat purchases (calibration)", 3, layout.MAX_COUNT + 1, (21, 22), "AH3"),
-        ("Mean holdout purchases by calibration repeat purchases", 17, layout.MAX_COUNT + 1, (22, 23), "AH20"),
-        ("Mean holdout spend by calibration repeat purchases", 30, layout.MAX_COUNT + 1, (22, 23), "AH37"),
+    column_charts = [  # (table anchor, columns of actual and model right of the counts)
+        ("Customers by repeat purchases (calibration)", layout.FREQ_FIT_ANCHOR, (1, 2), "AH3"),
+        ("Mean holdout purchases by calibration repeat purchases", layout.CONDITIONAL_ANCHOR, (2, 3), "AH20"),
+        ("Mean holdout spend by calibration repeat purchases", layout.SPEND_ANCHOR, (2, 3), "AH37"),
     ]
-    for title, first_data_row, buckets, (actual_col, model_col), anchor in column_charts:
+    buckets = layout.MAX_COUNT + 1
+    for title, table, offsets, anchor in column_charts:
+        header, counts = xl_cell_to_rowcol(table)  # 0-based; the repeat-purchase counts in the anchor's column
+        first_data_row = header + 1
         chart = book.add_chart({"type": "column"})
+        actual_col, model_col = (counts + offset for offset in offsets)
         for col, label, color in ((actual_col, "Actual", "#4472C4"), (model_col, "Model", "#ED7D31")):
             chart.add_series({"name": label,
-                              "categories": [name, first_data_row, 20, first_data_row + buckets - 1, 20],
+                              "categories": [name, first_data_row, counts, first_data_row + buckets - 1, counts],
                               "values": [name, first_data_row, col, first_data_row + buckets - 1, col],
                               "fill": {"color": color}})
         chart.set_title({"name": title})
@@ -620,26 +650,29 @@ def write_subscription(writer, book):
                        "Fitted on years 0-7, projected to year 12.", "hint")
     headers = ["Year", "Regular", "High end", "Regular %", "Regular fitted %", "High end %",
                "High end fitted %", "Regular retention", "High end retention"]
-    writer.row("A4", headers, "header")
+    first = layout.SURVIVAL_FIRST_ROW
+    writer.row(f"A{first - 1}", headers, "header")
     survivors = sample_data.SBG_SURVIVORS
     years = len(survivors["regular"])
-    first, last = 5, 4 + years
+    last = first + years - 1
     for offset in range(years):
         row = first + offset
         writer.write(f"A{row}", offset, "input_text")
         writer.write(f"B{row}", survivors["regular"][offset], "input_text")
         writer.write(f"C{row}", survivors["high_end"][offset], "input_text")
-        writer.write(f"D{row}", f"=B{row}/$B${first}", "percent")
-        writer.write(f"F{row}", f"=C{row}/$C${first}", "percent")
+        writer.write(layout.survival_cell(layout.REGULAR_SHARE_COLUMN, offset), f"=B{row}/$B${first}", "percent")
+        writer.write(layout.survival_cell(layout.HIGH_END_SHARE_COLUMN, offset), f"=C{row}/$C${first}", "percent")
     calibration_last = first + sample_data.SBG_CALIBRATION_YEARS - 1
-    _write_fit_header(writer, "L4", "Regular fit (years 0-7)", sbg_model.PARAM_NAMES)
-    _write_fit_header(writer, "L9", "High end fit (years 0-7)", sbg_model.PARAM_NAMES)
+    _write_fit_header(writer, "L5", "Regular fit (years 0-7)", sbg_model.PARAM_NAMES)
+    _write_fit_header(writer, "L10", "High end fit (years 0-7)", sbg_model.PARAM_NAMES)
     for column, anchor in (("B", "L5"), ("C", "L10")):
         writer.spill(anchor, f"=CLV_FIT_SBG({column}{first}:{column}{calibration_last})",
                      *layout.fit_block_size(len(sbg_model.PARAM_NAMES)), "decimal")
     regular, high_end = "$L$5:$M$7", "$L$10:$M$12"
-    writer.spill(f"E{first}", f"=CLV_SBG_SURVIVAL({regular},A{first}:A{last})", years, style="percent")
-    writer.spill(f"G{first}", f"=CLV_SBG_SURVIVAL({high_end},A{first}:A{last})", years, style="percent")
+    writer.spill(layout.survival_cell(layout.REGULAR_FITTED_COLUMN, 0),
+                 f"=CLV_SBG_SURVIVAL({regular},A{first}:A{last})", years, style="percent")
+    writer.spill(layout.survival_cell(layout.HIGH_END_FITTED_COLUMN, 0),
+                 f"=CLV_SBG_SURVIVAL({high_end},A{first}:A{last})", years, style="percent")
     writer.spill(f"H{first + 1}", f"=CLV_SBG_RETENTION({regular},A{first + 1}:A{last})", years - 1,
                  style="percent")
     writer.spill(f"I{first + 1}", f"=CLV_SBG_RETENTION({high_end},A{first + 1}:A{last})", years - 1,
@@ -690,7 +723,7 @@ def _write_derl(writer, top, regular, high_end):
 
 def _insert_survival_chart(book, sheet, first, last):
     chart = book.add_chart({"type": "line"})
-    name = "Subscription"
+    name = layout.SUBSCRIPTION_SHEET
     series = [("Regular actual", 3, "#4472C4", "solid"), ("Regular fitted", 4, "#4472C4", "dash"),
               ("High end actual", 5, "#ED7D31", "solid"), ("High end fitted", 6, "#ED7D31", "dash")]
     for label, col, color, dash in series:
@@ -738,7 +771,7 @@ def write_workbook(path):
     formats = Formats(book)
     writers = {name: SheetWriter(book, name, formats) for name in SHEETS}
     write_start(writers["Start"])
-    write_examples(writers["Examples"])
+    write_examples(writers[layout.EXAMPLES_SHEET])
     write_customers(writers[layout.CUSTOMERS_SHEET], book, sample_data.sample_customers())
     write_methods(writers["Methods"])
     write_churn(writers["Churn"], sample_data.sample_churn_counts())
@@ -746,7 +779,7 @@ def write_workbook(path):
     write_transactions(writers[layout.TRANSACTIONS_SHEET], transactions)
     write_prediction(writers[layout.PREDICTION_SHEET], book, transactions)
     write_validation(writers[layout.VALIDATION_SHEET], book, transactions)
-    write_subscription(writers["Subscription"], book)
+    write_subscription(writers[layout.SUBSCRIPTION_SHEET], book)
     write_reference(writers["Reference"])
     vba.write_conf_sheet(book, CONF_SETTINGS)
     standard, classes = vba.template_vba_modules("clv_xl.udfs", MACROS)
