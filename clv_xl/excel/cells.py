@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import CLVError, InputErrorValue, NumError, ShapeError
+from ..transactions import EXCEL_EPOCH, LAST_EXCEL_SERIAL
 
 BLANK = ""
 
@@ -370,11 +371,10 @@ def excel_errors(function):
 
 # --- dates and parameter blocks -------------------------------------------------------
 
-EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # serial 1 = 1900-01-01 (after Excel's 1900 bug)
-#: The dates Excel can hold: serial 1 to 2958465 (serial 1 reads as 1899-12-31 here: with the epoch above,
+#: The dates Excel can hold: serial 1 to 2958465 (serial 1 reads as 1899-12-31 here: with the epoch,
 #: chosen for Excel's 1900 leap-year bug, serials 1-60 land a day early).
-FIRST_EXCEL_DATE, LAST_EXCEL_DATE = EXCEL_EPOCH + np.timedelta64(1, "D"), np.datetime64("9999-12-31", "D")
-LAST_EXCEL_SERIAL = 2958465
+FIRST_EXCEL_DATE = EXCEL_EPOCH + np.timedelta64(1, "D")
+LAST_EXCEL_DATE = EXCEL_EPOCH + np.timedelta64(LAST_EXCEL_SERIAL, "D")
 
 
 def to_date(name, value) -> np.datetime64:
