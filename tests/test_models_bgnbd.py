@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 from scipy.special import hyp2f1
 
 from clv_xl.errors import FitError, NumError, ShapeError
-from clv_xl.models import bgnbd
+from clv_xl.models import bgnbd, fitting
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.simulate import simulate_bgnbd_summary
 import cdnow
+from tolerances import FIT_TOLERANCE
 
 # Fader, Hardie & Lee (2005), CDNOW calibration period (weeks)
 PUBLISHED = BGNBDParams(**cdnow.BGNBD)
@@ -163,14 +164,21 @@ def test_expected_purchases_grow_with_horizon(params, customer, t, extra):
 def test_gradient_matches_finite_differences(cdnow_summary):
     data = bgnbd._Customers.validated(cdnow_summary["x"], cdnow_summary["t_x"], cdnow_summary["T"])
     theta = np.array([0.3, 5.0, 0.7, 2.0])
-    _, gradients = bgnbd._log_likelihood_and_gradient(*theta, data, True)
-    analytic = np.array([g.sum() for g in gradients])
+    _, analytic = bgnbd._total_log_likelihood(*theta, data)
     for i in range(4):
         step = np.zeros(4)
         step[i] = 1e-6 * theta[i]
-        up, _ = bgnbd._log_likelihood_and_gradient(*(theta + step), data, False)
-        down, _ = bgnbd._log_likelihood_and_gradient(*(theta - step), data, False)
-        assert analytic[i] == pytest.approx((up.sum() - down.sum()) / (2 * step[i]), rel=1e-5)
+        up, _ = bgnbd._total_log_likelihood(*(theta + step), data)
+        down, _ = bgnbd._total_log_likelihood(*(theta - step), data)
+        assert analytic[i] == pytest.approx((up - down) / (2 * step[i]), rel=1e-5)
+
+
+def test_total_log_likelihood_is_the_weighted_sum_of_the_customers_values(cdnow_summary):
+    x, t_x, T = (cdnow_summary[name].to_numpy() for name in ("x", "t_x", "T"))
+    weights = np.random.default_rng(0).integers(1, 4, x.size).astype(float)
+    params = BGNBDParams(0.3, 5.0, 0.7, 2.0)
+    total, _ = bgnbd._total_log_likelihood(0.3, 5.0, 0.7, 2.0, bgnbd._Customers.validated(x, t_x, T, weights))
+    assert total == pytest.approx(weights @ bgnbd.log_likelihood(params, x, t_x, T), rel=1e-12)
 
 
 def log_parameter_standard_errors(params, summary):
@@ -201,6 +209,34 @@ def test_parameters_are_recovered_from_simulated_customers():
     true = np.log([truth.r, truth.alpha, truth.a, truth.b])
     # the MLE is asymptotically normal: each log-parameter within 4 standard errors
     assert np.all(np.abs(estimate - true) < 4 * log_parameter_standard_errors(fitted, summary))
+
+
+def test_pilot_fit_on_large_data_reaches_the_optimum_of_a_fit_on_all_rows(monkeypatch):
+    # 250,000 continuous customers: the pilot (every 5th row) + Newton path of fitting.maximize
+    ages = np.random.default_rng(8).uniform(1, 104, 250_000)
+    summary = simulate_bgnbd_summary(250_000, PUBLISHED, ages, seed=9)
+    columns = summary["frequency"], summary["recency"], summary["T"]
+    assert fitting.pilot_step(len(ages)) == 5
+    piloted = bgnbd.fit(*columns)
+    monkeypatch.setattr(fitting, "pilot_step", lambda rows: None)
+    direct = bgnbd.fit(*columns)
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(piloted, name) == pytest.approx(getattr(direct, name), **FIT_TOLERANCE)
+    assert piloted.log_likelihood == pytest.approx(direct.log_likelihood, rel=1e-12)
+    assert np.allclose(piloted.covariance, direct.covariance, rtol=1e-5)
+
+
+def test_a_misleading_pilot_still_gives_the_optimum_of_the_whole_data(cdnow_summary):
+    data = bgnbd._Customers.validated(cdnow_summary["x"], cdnow_summary["t_x"], cdnow_summary["T"])
+    objective = bgnbd._objective(data)
+    start = np.log([1.0, 10.0, 1.0, 1.0])
+    direct = fitting.maximize(objective, start, bgnbd.PARAM_NAMES, 2357, "remedy")
+
+    def saddle(log_params):  # a pilot whose optimum is far off and whose Newton steps climb
+        return float(np.sum((log_params - 3.0) ** 2)), 2.0 * (log_params - 3.0)
+
+    misled = fitting.maximize(objective, start, bgnbd.PARAM_NAMES, 2357, "remedy", pilot=saddle)
+    assert misled.params == pytest.approx(direct.params, rel=1e-6)
 
 
 def test_weights_give_the_same_optimum_as_repeated_rows(cdnow_summary):

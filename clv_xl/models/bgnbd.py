@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,16 +52,42 @@ class BGNBDParams(ModelParams):
     b: float
 
 
+class _Repeaters(NamedTuple):
+    """The customers with x > 0, with the distinct frequencies their per-x terms are computed for."""
+
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    weights: np.ndarray
+    x_values: np.ndarray  # the distinct x
+    x_index: np.ndarray  # each row's index into x_values
+    x_weights: np.ndarray  # the weights summed per distinct x
+
+
+#: Rows whose ages decide whether merging identical customers pays (:meth:`_Customers.compressed`).
+MERGE_SAMPLE = 10_000
+
+
 class _Customers:
-    """Validated (x, t_x, T) columns with the per-distinct-x index used by the likelihood."""
+    """Validated (x, t_x, T) columns, split into customers without and with repeat purchases."""
 
     def __init__(self, x, t_x, T, weights):
         self.x, self.t_x, self.T, self.weights = x, t_x, T, weights
 
     @cached_property
-    def distinct_x(self) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct x values and each row's index into them."""
-        return np.unique(self.x, return_inverse=True)
+    def no_repeat(self) -> tuple[np.ndarray, np.ndarray]:
+        """T and the weights of the customers with x = 0."""
+        rows = self.x == 0
+        return self.T[rows], self.weights[rows]
+
+    @cached_property
+    def repeaters(self) -> _Repeaters:
+        """The customers with x > 0 (:class:`_Repeaters`)."""
+        rows = self.x > 0
+        x, t_x, age, w = self.x[rows], self.t_x[rows], self.T[rows], self.weights[rows]
+        x_values, x_index = np.unique(x, return_inverse=True)
+        x_weights = np.bincount(x_index, weights=w, minlength=x_values.size)
+        return _Repeaters(x, t_x, age, w, x_values, x_index, x_weights)
 
     @classmethod
     def validated(cls, frequency, recency, T, weights=None) -> "_Customers":
@@ -70,13 +97,19 @@ class _Customers:
         require("weights", w, w >= 0, ">= 0")
         return cls(x, t_x, age, w)
 
+    def every(self, step: int) -> "_Customers":
+        """Every ``step``-th row (a systematic sample)."""
+        return _Customers(*(np.ascontiguousarray(column[::step]) for column in (self.x, self.t_x, self.T, self.weights)))
+
     def compressed(self) -> "_Customers":
         """Identical (x, t_x, T) rows merged, their weights summed: same likelihood, fewer rows.
 
-        When no two customers share an age T (continuous times) no rows can be
-        identical, and the grouping (about 1 s at 1,000,000 rows) is skipped.
+        Merging pays when many customers share an age T (dates at daily
+        resolution). When the first :data:`MERGE_SAMPLE` rows all have
+        different ages (continuous times) the grouping (about 1 s at 1,000,000
+        rows) is skipped; the likelihood is the same either way.
         """
-        if not pd.Series(self.T).duplicated().any():
+        if not pd.Series(self.T[:MERGE_SAMPLE]).duplicated().any():
             return self
         table = pd.DataFrame({"x": self.x, "t_x": self.t_x, "T": self.T, "w": self.weights})
         merged = table.groupby(["x", "t_x", "T"], sort=False)["w"].sum().reset_index()
@@ -95,41 +128,78 @@ def validated_summary(frequency, recency, T):
     return x, t_x, age
 
 
-def _log_likelihood_and_gradient(r, alpha, a, b, data: _Customers, with_gradient: bool):
-    """Per-customer log-likelihood, eq. (6), and its gradient in (r, alpha, a, b).
+def _frequency_terms(r, alpha, a, b, x):
+    """The terms of ln L, eq. (6), that depend on x only (x > 0), and their gradient in (r, alpha, a, b).
 
-    ln L = ln G(r+x) - ln G(r) + r ln(alpha) + ln B(a, b+x) - ln B(a, b)
-           - (r+x) ln(alpha+T) + softplus(d),
-    d = [x>0] (ln a - ln(b+x-1) + (r+x) (ln(alpha+T) - ln(alpha+t_x))) (-inf when x = 0),
-    softplus(d) = ln(1 + e^d) = max(d, 0) + ln(1 + e^-|d|): the logaddexp of
-    the "alive" and "dropped out after the last purchase" terms, with four
-    transcendental calls per customer (two logs, one exp, one log1p); the
-    weight of the second term, expit(d), reuses e^-|d|. Terms that depend on
-    x only are computed once per distinct x.
+    ln G(r+x) - ln G(r) + r ln(alpha) + ln B(a, b+x) - ln B(a, b); computed once per distinct x.
     """
-    xv, idx = data.distinct_x
-    repeat_x = np.maximum(xv, 1.0)  # b + x - 1 is only used where x > 0
-    per_x = (
-        gammaln(r + xv) - gammaln(r) + r * np.log(alpha)
-        + gammaln(a + b) + gammaln(b + xv) - gammaln(b) - gammaln(a + b + xv)
-    )
-    log_dead_ratio = np.where(xv > 0, np.log(a) - np.log(b + repeat_x - 1.0), -np.inf)
-    r_x = r + data.x
-    log_age = np.log(alpha + data.T)
-    log_last = np.log(alpha + data.t_x)
-    log_odds_dead = log_dead_ratio[idx] + r_x * (log_age - log_last)
+    value = (gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+             + gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x))
+    psi_ab_x = digamma(a + b + x)
+    gradient = (digamma(r + x) - digamma(r) + np.log(alpha),
+                np.full(x.shape, r / alpha),
+                digamma(a + b) - psi_ab_x,
+                digamma(a + b) + digamma(b + x) - digamma(b) - psi_ab_x)
+    return value, gradient
+
+
+class _RowTerms(NamedTuple):
+    """The per-customer part of ln L, eq. (6), for customers with x > 0, and what its gradient needs."""
+
+    values: np.ndarray  # - (r+x) ln(alpha+T) + softplus(d)
+    log_age: np.ndarray  # ln(alpha + T)
+    log_gap: np.ndarray  # ln(alpha + T) - ln(alpha + t_x)
+    dead_share: np.ndarray  # expit(d): the share of the "dropped out after the last purchase" term
+    r_x: np.ndarray  # r + x
+
+
+def _row_terms(r, alpha, a, b, rows: _Repeaters) -> _RowTerms:
+    """The per-customer part of ln L for customers with x > 0.
+
+    ln L = [x-only terms] - (r+x) ln(alpha+T) + softplus(d),
+    d = ln a - ln(b+x-1) + (r+x) (ln(alpha+T) - ln(alpha+t_x)),
+    softplus(d) = ln(1 + e^d) = max(d, 0) + ln(1 + e^-|d|): the logaddexp of
+    the "alive" and "dropped out after the last purchase" terms of eq. (6), with
+    four transcendental calls per customer (two logs, one exp, one log1p);
+    expit(d) reuses e^-|d|.
+    """
+    r_x = r + rows.x
+    log_age = np.log(alpha + rows.T)
+    log_gap = log_age - np.log(alpha + rows.t_x)
+    log_odds_dead = (np.log(a) - np.log(b + rows.x_values - 1.0))[rows.x_index] + r_x * log_gap
     small = np.exp(-np.abs(log_odds_dead))
-    log_likelihood = per_x[idx] - r_x * log_age + np.maximum(log_odds_dead, 0.0) + np.log1p(small)
-    if not with_gradient:
-        return log_likelihood, None
+    values = np.maximum(log_odds_dead, 0.0) + np.log1p(small) - r_x * log_age
     share = 1.0 / (1.0 + small)
-    w_dead = np.where(log_odds_dead >= 0, share, small * share)  # expit(log_odds_dead)
-    grad_r = (digamma(r + xv) - digamma(r) + np.log(alpha))[idx] - log_age + w_dead * (log_age - log_last)
-    grad_alpha = r / alpha - r_x * ((1.0 - w_dead) / (alpha + data.T) + w_dead / (alpha + data.t_x))
-    psi_ab_x = digamma(a + b + xv)
-    grad_a = (digamma(a + b) - psi_ab_x)[idx] + w_dead / a
-    grad_b = (digamma(a + b) + digamma(b + xv) - digamma(b) - psi_ab_x)[idx] - w_dead * (1.0 / (b + repeat_x - 1.0))[idx]
-    return log_likelihood, (grad_r, grad_alpha, grad_a, grad_b)
+    dead_share = np.where(log_odds_dead >= 0, share, small * share)
+    return _RowTerms(values, log_age, log_gap, dead_share, r_x)
+
+
+def _total_log_likelihood(r, alpha, a, b, data: _Customers) -> tuple[float, np.ndarray]:
+    """The weighted sum over customers of ln L, eq. (6), and its gradient in (r, alpha, a, b).
+
+    A customer with x = 0 has ln L = r ln(alpha / (alpha + T)): one log per
+    customer. For x > 0 see :func:`_row_terms`; the x-only terms are summed
+    once per distinct x with the weights of its customers.
+    """
+    no_repeat_T, no_repeat_weights = data.no_repeat
+    log_growth = np.log1p(no_repeat_T / alpha)  # ln((alpha + T) / alpha)
+    rows = data.repeaters
+    per_x, per_x_gradient = _frequency_terms(r, alpha, a, b, rows.x_values)
+    terms = _row_terms(r, alpha, a, b, rows)
+    w, dead = rows.weights, terms.dead_share
+    value = -r * (no_repeat_weights @ log_growth) + rows.x_weights @ per_x + w @ terms.values
+    weighted_dead = w * dead
+    per_row_alpha = terms.r_x * (1.0 / (alpha + rows.T) + dead * (1.0 / (alpha + rows.t_x) - 1.0 / (alpha + rows.T)))
+    dead_per_x = np.bincount(rows.x_index, weights=weighted_dead, minlength=rows.x_values.size)
+    gradient = np.array([
+        rows.x_weights @ per_x_gradient[0] - w @ terms.log_age + weighted_dead @ terms.log_gap
+        - no_repeat_weights @ log_growth,
+        rows.x_weights @ per_x_gradient[1] - w @ per_row_alpha
+        + r * (no_repeat_weights @ (no_repeat_T / (alpha + no_repeat_T))) / alpha,
+        rows.x_weights @ per_x_gradient[2] + weighted_dead.sum() / a,
+        rows.x_weights @ per_x_gradient[3] - dead_per_x @ (1.0 / (b + rows.x_values - 1.0)),
+    ])
+    return float(value), gradient
 
 
 def log_likelihood(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
@@ -148,8 +218,12 @@ def log_likelihood(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
         ln L(r, alpha, a, b | x, t_x, T) per customer (sum them for the total).
     """
     data = _Customers.validated(frequency, recency, T)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    values = -r * np.log1p(data.T / alpha)  # the x = 0 customers' value
+    rows = data.repeaters
+    per_x, _ = _frequency_terms(r, alpha, a, b, rows.x_values)
+    values[data.x > 0] = per_x[rows.x_index] + _row_terms(r, alpha, a, b, rows).values
     shape = np.broadcast_shapes(np.shape(frequency), np.shape(recency), np.shape(T))
-    values, _ = _log_likelihood_and_gradient(params.r, params.alpha, params.a, params.b, data, False)
     return values.reshape(shape)
 
 
@@ -179,6 +253,10 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     The parameters are optimised on the log scale with L-BFGS-B and the
     analytic gradient of eq. (6); the optimiser starts from r = a = b = 1 and
     alpha = the mean age over the mean frequency (the Poisson rate estimate).
+    With 200,000 rows or more it runs on every k-th row (about 50,000) and
+    Newton steps on all rows finish (:func:`clv_xl.models.fitting.maximize`):
+    the same optimum, to the same gradient tolerance, in 5 instead of about
+    20 passes over the data.
 
     Raises
     ------
@@ -196,20 +274,13 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
                        f"rows (got {data.x.size}): identical customers show no spread to estimate r, alpha, a "
                        "and b from; check that the columns are the customers' own summaries")
     total_weight = data.weights.sum()
-
-    def objective(log_params):
-        params = np.exp(log_params)
-        values, gradients = _log_likelihood_and_gradient(*params, data, True)
-        # weighted sums without BLAS (its threads only add overhead for one vector)
-        value = -np.sum(data.weights * values) / total_weight
-        gradient = -np.array([np.sum(data.weights * g) for g in gradients]) * params / total_weight
-        return value, gradient
-
     mean_x = np.average(data.x, weights=data.weights)
     mean_T = np.average(data.T, weights=data.weights)
     start = np.log([1.0, max(mean_T, 1e-6) / max(mean_x, 1e-6), 1.0, 1.0])
-    result = fitting.maximize(objective, start, PARAM_NAMES, total_weight,
-                           "use more customers (a few hundred) or a longer history")
+    step = fitting.pilot_step(data.x.size)
+    result = fitting.maximize(_objective(data), start, PARAM_NAMES, total_weight,
+                              "use more customers (a few hundred) or a longer history",
+                              pilot=None if step is None else _objective(data.every(step)))
     r, alpha, a, b = result.params
     return BGNBDParams(
         float(r), float(alpha), float(a), float(b),
@@ -218,6 +289,18 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
         converged=True,
         covariance=result.covariance,
     )
+
+
+def _objective(data: _Customers):
+    """Minus the mean log-likelihood of ``data`` and its gradient, both in the log-parameters."""
+    total_weight = data.weights.sum()
+
+    def objective(log_params):
+        params = np.exp(log_params)
+        value, gradient = _total_log_likelihood(*params, data)
+        return -value / total_weight, -gradient * params / total_weight
+
+    return objective
 
 
 #: Fewest customers (total weight) a fit accepts: one per parameter.
