@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from scipy.integrate import quad
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma
 
 from clv_xl.errors import FitError, NumError
 from clv_xl.models import fitting
@@ -174,6 +174,11 @@ def _row_terms(r, alpha, a, b, rows: _Repeaters) -> _RowTerms:
     return _RowTerms(values, log_age, log_gap, dead_share, r_x)
 
 
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """The sum of u * v, without BLAS: its threads only add waiting for one pair of vectors."""
+    return float(np.einsum("i,i->", u, v))
+
+
 def _total_log_likelihood(r, alpha, a, b, data: _Customers) -> tuple[float, np.ndarray]:
     """The weighted sum over customers of ln L, eq. (6), and its gradient in (r, alpha, a, b).
 
@@ -184,22 +189,58 @@ def _total_log_likelihood(r, alpha, a, b, data: _Customers) -> tuple[float, np.n
     no_repeat_T, no_repeat_weights = data.no_repeat
     log_growth = np.log1p(no_repeat_T / alpha)  # ln((alpha + T) / alpha)
     rows = data.repeaters
-    per_x, per_x_gradient = _frequency_terms(r, alpha, a, b, rows.x_values)
+    per_x, (per_x_r, per_x_alpha, per_x_a, per_x_b) = _frequency_terms(r, alpha, a, b, rows.x_values)
     terms = _row_terms(r, alpha, a, b, rows)
-    w, dead = rows.weights, terms.dead_share
-    value = -r * (no_repeat_weights @ log_growth) + rows.x_weights @ per_x + w @ terms.values
+    w, dead, x_weights = rows.weights, terms.dead_share, rows.x_weights
+    value = -r * _dot(no_repeat_weights, log_growth) + _dot(x_weights, per_x) + _dot(w, terms.values)
     weighted_dead = w * dead
-    per_row_alpha = terms.r_x * (1.0 / (alpha + rows.T) + dead * (1.0 / (alpha + rows.t_x) - 1.0 / (alpha + rows.T)))
+    inv_age = 1.0 / (alpha + rows.T)
+    per_row_alpha = terms.r_x * (inv_age + dead * (1.0 / (alpha + rows.t_x) - inv_age))
     dead_per_x = np.bincount(rows.x_index, weights=weighted_dead, minlength=rows.x_values.size)
     gradient = np.array([
-        rows.x_weights @ per_x_gradient[0] - w @ terms.log_age + weighted_dead @ terms.log_gap
-        - no_repeat_weights @ log_growth,
-        rows.x_weights @ per_x_gradient[1] - w @ per_row_alpha
-        + r * (no_repeat_weights @ (no_repeat_T / (alpha + no_repeat_T))) / alpha,
-        rows.x_weights @ per_x_gradient[2] + weighted_dead.sum() / a,
-        rows.x_weights @ per_x_gradient[3] - dead_per_x @ (1.0 / (b + rows.x_values - 1.0)),
+        _dot(x_weights, per_x_r) - _dot(w, terms.log_age) + _dot(weighted_dead, terms.log_gap)
+        - _dot(no_repeat_weights, log_growth),
+        _dot(x_weights, per_x_alpha) - _dot(w, per_row_alpha)
+        + r * _dot(no_repeat_weights, no_repeat_T / (alpha + no_repeat_T)) / alpha,
+        _dot(x_weights, per_x_a) + weighted_dead.sum() / a,
+        _dot(x_weights, per_x_b) - _dot(dead_per_x, 1.0 / (b + rows.x_values - 1.0)),
     ])
     return float(value), gradient
+
+
+def _total_hessian(r, alpha, a, b, data: _Customers) -> np.ndarray:
+    """The Hessian of :func:`_total_log_likelihood` in (r, alpha, a, b), analytic.
+
+    With d as in :func:`_row_terms`, sigma = expit(d) and its slopes
+    d' = (ln(alpha+T) - ln(alpha+t_x), (r+x) (1/(alpha+T) - 1/(alpha+t_x)), 1/a, -1/(b+x-1)),
+    softplus(d) contributes sigma (1 - sigma) d'_i d'_j + sigma d''_ij; the
+    other terms of eq. (6) are differentiated directly (trigamma for the
+    x-only terms, once per distinct x).
+    """
+    no_repeat_T, no_repeat_weights = data.no_repeat
+    rows = data.repeaters
+    terms = _row_terms(r, alpha, a, b, rows)
+    w, dead, r_x, x_weights, xv = rows.weights, terms.dead_share, terms.r_x, rows.x_weights, rows.x_values
+    inv_age, inv_last = 1.0 / (alpha + rows.T), 1.0 / (alpha + rows.t_x)
+    inv_b = 1.0 / (b + xv - 1.0)
+    slopes = np.array([terms.log_gap, r_x * (inv_age - inv_last), np.full(w.size, 1.0 / a), -inv_b[rows.x_index]])
+    gram = np.einsum("ik,jk->ij", slopes, slopes * (w * dead * (1.0 - dead)))
+    weighted_dead = w * dead
+    dead_per_x = np.bincount(rows.x_index, weights=weighted_dead, minlength=xv.size)
+    trigamma_ab = polygamma(1, a + b) - polygamma(1, a + b + xv)
+    inv_no_repeat_age = 1.0 / (alpha + no_repeat_T)
+    upper = np.zeros((4, 4))
+    upper[0, 0] = _dot(x_weights, polygamma(1, r + xv) - polygamma(1, r))
+    upper[0, 1] = (_dot(weighted_dead, inv_age - inv_last) - _dot(w, inv_age) + x_weights.sum() / alpha
+                   + _dot(no_repeat_weights, 1.0 / alpha - inv_no_repeat_age))
+    upper[1, 1] = (_dot(weighted_dead, r_x * (inv_last ** 2 - inv_age ** 2)) + _dot(w, r_x * inv_age ** 2)
+                   - x_weights.sum() * r / alpha ** 2
+                   + r * _dot(no_repeat_weights, inv_no_repeat_age ** 2 - 1.0 / alpha ** 2))
+    upper[2, 2] = _dot(x_weights, trigamma_ab) - weighted_dead.sum() / a ** 2
+    upper[2, 3] = _dot(x_weights, trigamma_ab)
+    upper[3, 3] = (_dot(x_weights, trigamma_ab + polygamma(1, b + xv) - polygamma(1, b))
+                   + _dot(dead_per_x, inv_b ** 2))
+    return (gram + gram.T) / 2.0 + upper + np.triu(upper, 1).T
 
 
 def log_likelihood(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
@@ -278,9 +319,10 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
     mean_T = np.average(data.T, weights=data.weights)
     start = np.log([1.0, max(mean_T, 1e-6) / max(mean_x, 1e-6), 1.0, 1.0])
     step = fitting.pilot_step(data.x.size)
-    result = fitting.maximize(_objective(data), start, PARAM_NAMES, total_weight,
+    objective, hessian = _objective(data)
+    result = fitting.maximize(objective, start, PARAM_NAMES, total_weight,
                               "use more customers (a few hundred) or a longer history",
-                              pilot=None if step is None else _objective(data.every(step)))
+                              pilot=None if step is None else _objective(data.every(step))[0], hessian=hessian)
     r, alpha, a, b = result.params
     return BGNBDParams(
         float(r), float(alpha), float(a), float(b),
@@ -292,7 +334,7 @@ def fit(frequency, recency, T, weights=None) -> BGNBDParams:
 
 
 def _objective(data: _Customers):
-    """Minus the mean log-likelihood of ``data`` and its gradient, both in the log-parameters."""
+    """Minus the mean log-likelihood of ``data`` with its gradient, and its Hessian; both in the log-parameters."""
     total_weight = data.weights.sum()
 
     def objective(log_params):
@@ -300,7 +342,13 @@ def _objective(data: _Customers):
         value, gradient = _total_log_likelihood(*params, data)
         return -value / total_weight, -gradient * params / total_weight
 
-    return objective
+    def hessian(log_params):
+        params = np.exp(log_params)
+        _, gradient = _total_log_likelihood(*params, data)
+        natural = _total_hessian(*params, data)
+        return -(natural * np.outer(params, params) + np.diag(gradient * params)) / total_weight
+
+    return objective, hessian
 
 
 #: Fewest customers (total weight) a fit accepts: one per parameter.
