@@ -97,6 +97,18 @@ def test_ranges_must_be_rectangular():
         cells.flat_cells([[1.0, 2.0], [3.0]])
     with pytest.raises(CLVError, match="rectangular"):
         cells.flat_cells([[[1.0]]])
+    for ragged in ([[1.0], []], [[], [1.0, 2.0]], [[1.0], [2.0, 3.0], [4.0]], [[1.0], 2.0]):
+        with pytest.raises(CLVError, match="rectangular"):
+            cells.flat_cells(ragged)
+
+
+def test_columns_rows_and_lists_flatten_row_by_row():
+    assert cells.flat_cells([[1.0], [None], ["a"]]) == cells.Cells([1.0, None, "a"], (3, 1), frozenset({float, type(None), str}))
+    assert cells.flat_cells([1.0, "ab", None]) == cells.Cells([1.0, "ab", None], (3, 1), frozenset({float, str, type(None)}))
+    assert cells.flat_cells(["a", "b"]) == cells.Cells(["a", "b"], (2, 1), frozenset({str}))
+    assert cells.flat_cells([[1.0, 2.0], [3.0, 4.0]]) == cells.Cells([1.0, 2.0, 3.0, 4.0], (2, 2), frozenset({float}))
+    assert cells.flat_cells([(1.0,), (2.0,)]) == cells.Cells([1.0, 2.0], (2, 1), frozenset({float}))
+    assert cells.flat_cells(np.array([[1.5], [2.5]])) == cells.Cells([1.5, 2.5], (2, 1), frozenset({float}))
 
 
 @settings(max_examples=100, deadline=None)

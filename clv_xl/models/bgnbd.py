@@ -85,7 +85,8 @@ class _Customers:
         """The customers with x > 0 (:class:`_Repeaters`)."""
         rows = self.x > 0
         x, t_x, age, w = self.x[rows], self.t_x[rows], self.T[rows], self.weights[rows]
-        x_values, x_index = np.unique(x, return_inverse=True)
+        x_index, x_values = pd.factorize(x, sort=True)
+        x_index = x_index.astype(np.intp, copy=False)  # np.bincount takes intp, 32-bit on wasm32 (Pyodide)
         x_weights = np.bincount(x_index, weights=w, minlength=x_values.size)
         return _Repeaters(x, t_x, age, w, x_values, x_index, x_weights)
 
