@@ -155,3 +155,11 @@ def test_the_garbage_collector_is_back_on_after_an_error():
         assert not gc.isenabled()
         raise ValueError("inside")
     assert gc.isenabled()
+
+
+def test_an_int_beyond_any_double_gets_its_own_message():
+    huge = 10 ** 400
+    assert udfs.CLV_AVG([[huge], [5.0]], 6.0, 3.0) == [["#NUM! avg_purchase_value must be a finite number (got "
+                                                       + str(huge)[:37] + "...)"], [90.0]]
+    assert udfs.CLV_AVG([[huge], [5], ["x"]], 6.0, 3.0)[1:] == [[90.0], ["#VALUE! avg_purchase_value must be a number (got 'x')"]]
+    assert udfs.CLV_FIT_BGNBD([[huge], [5.0]], [[1.0], [2.0]], [[3.0], [4.0]]).startswith("#NUM! frequency row 1")

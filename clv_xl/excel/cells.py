@@ -94,6 +94,7 @@ def _show(value) -> str:
 
 #: Cell types read as numbers without a per-cell look (``bool`` is not one of them).
 PLAIN_NUMBER_TYPES = frozenset({float, int, np.float64, np.int64})
+PLAIN_FLOAT_TYPES = frozenset({float, np.float64})
 #: Cell types read as dates in one vectorised step (xlwings hands date cells over as ``datetime``).
 PLAIN_DATE_TYPES = frozenset({dt.datetime, dt.date})
 UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -181,18 +182,31 @@ def numeric_grid(name, value) -> Numbers:
 
 def _floats_and_messages(name, cells: Cells) -> tuple[np.ndarray, dict]:
     """Flat floats of ``cells`` and the messages of the cells that are not usable numbers."""
-    if cells.types <= PLAIN_NUMBER_TYPES:
-        floats = np.array(cells.values, dtype=float)
-    else:
-        plain = _of_types(cells.values, PLAIN_NUMBER_TYPES)
-        floats = np.full(len(cells.values), np.nan)
-        floats[plain] = np.array(cells.values, dtype=object)[plain].astype(float)
+    floats = _plain_floats(cells)
     messages = {}
     for index in np.flatnonzero(~np.isfinite(floats)).tolist():
         floats[index], message = _number_or_message(name, cells.values[index])
         if message is not None:
             messages[index] = message
     return floats, messages
+
+
+def _plain_floats(cells: Cells) -> np.ndarray:
+    """The plain number cells as floats in one step, NaN for the others (looked at one by one after)."""
+    try:
+        if cells.types <= PLAIN_NUMBER_TYPES:
+            return np.fromiter(cells.values, dtype=float, count=len(cells.values))
+        return _floats_of(cells.values, PLAIN_NUMBER_TYPES)
+    except OverflowError:  # a Python int beyond any double: the ints are looked at one by one
+        return _floats_of(cells.values, PLAIN_FLOAT_TYPES)
+
+
+def _floats_of(values: list, types: frozenset) -> np.ndarray:
+    """The values of ``types`` as floats, NaN for the others."""
+    plain = _of_types(values, types)
+    floats = np.full(len(values), np.nan)
+    floats[plain] = np.array(values, dtype=object)[plain].astype(float)
+    return floats
 
 
 def broadcast_shape(grids: dict) -> tuple:
