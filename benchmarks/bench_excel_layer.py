@@ -122,9 +122,10 @@ def fit_rows(bench, size):
         return f"LL(clv-xl) - LL(lifetimes) = {gap:+.1e}"
 
     fit_cache.CACHE.clear()
-    bench.add(f"CLV_FIT_BGNBD, {size:,} continuous customers", lambda: udfs.CLV_FIT_BGNBD(frequency, recency, age),
-              coercion=lambda: cells.summary_columns(frequency=frequency, recency=recency, T=age),
-              theirs=lambda: lifetimes.BetaGeoFitter().fit(*arrays), compare=same_optimum)
+    fit_block = bench.add(f"CLV_FIT_BGNBD, {size:,} continuous customers",
+                          lambda: udfs.CLV_FIT_BGNBD(frequency, recency, age),
+                          coercion=lambda: cells.summary_columns(frequency=frequency, recency=recency, T=age),
+                          theirs=lambda: lifetimes.BetaGeoFitter().fit(*arrays), compare=same_optimum)
     bench.add("CLV_FIT_BGNBD again, unchanged inputs (cached)",
               lambda: udfs.CLV_FIT_BGNBD(frequency, recency, age), repeat=3)
     daily = day_granular_customers(size, seed=2)
@@ -147,7 +148,7 @@ def fit_rows(bench, size):
               coercion=lambda: cells.summary_columns(frequency=spend_columns[0], monetary=spend_columns[1]),
               theirs=lambda: lifetimes.GammaGammaFitter().fit(spenders["frequency"], spenders["monetary"]),
               compare=same_spend_optimum)
-    return customers
+    return customers, fit_block
 
 
 def per_customer_rows(bench, customers):
@@ -261,6 +262,58 @@ def one_bad_cell_rows(bench, value, customers):
               lambda: udfs.CLV_PREDICT(BGNBD_BLOCK, GG_BLOCK, bad_frequency, recency, age, monetary, 52.0))
 
 
+def validation_rows(bench, customers, fit_block, size):
+    """The functions of the Validation sheet and the intervals, at 1,000,000 rows."""
+    rng = np.random.default_rng(5)
+    frequency, recency, age, monetary = (column(customers[n]) for n in ("frequency", "recency", "T", "monetary"))
+    spenders = customers[customers["frequency"] > 0]
+    spend_block = udfs.CLV_FIT_GG(column(spenders["frequency"]), column(spenders["monetary"]))
+    holdout = rng.poisson(0.5, len(customers))
+    holdout_purchases = column(holdout)
+    holdout_spend = column(np.where(holdout > 0, rng.gamma(6.0, 5.0, len(customers)), 0.0))
+    customers_label = f"{len(customers):,} customers"
+    bench.add(f"CLV_FREQ_FIT, {customers_label}", lambda: udfs.CLV_FREQ_FIT(BGNBD_BLOCK, frequency, age),
+              coercion=numbers(frequency, age))
+    bench.add(f"CLV_CONDITIONAL, {customers_label}",
+              lambda: udfs.CLV_CONDITIONAL(BGNBD_BLOCK, frequency, recency, age, holdout_purchases, 39.0),
+              coercion=numbers(frequency, recency, age, holdout_purchases))
+    bench.add(f"CLV_CONDITIONAL_SPEND, {customers_label}",
+              lambda: udfs.CLV_CONDITIONAL_SPEND(GG_BLOCK, frequency, monetary, holdout_purchases, holdout_spend),
+              coercion=numbers(frequency, monetary, holdout_purchases, holdout_spend))
+    bench.add(f"CLV_PREDICT_INTERVAL (52 weeks, per customer), {customers_label}",
+              lambda: udfs.CLV_PREDICT_INTERVAL(fit_block, spend_block, frequency, recency, age, monetary, 52.0,
+                                                0.3, 0.1),
+              coercion=numbers(frequency, recency, age, monetary))
+    ids, dates, amounts = transaction_lists(size, seed=3)
+    lines = f"{size:,} order lines"
+    bench.add(f"CLV_HOLDOUT (weeks), {lines}",
+              lambda: udfs.CLV_HOLDOUT(ids, dates, amounts, dt.datetime(2023, 6, 30), dt.datetime(2023, 12, 31)),
+              coercion=lambda: (cells.column_values("customer_ids", ids), cells.date_column("dates", dates),
+                                cells.summary_columns(amounts=amounts)))
+    bench.add(f"CLV_TRACKING (weeks), {lines}", lambda: udfs.CLV_TRACKING(BGNBD_BLOCK, ids, dates),
+              coercion=lambda: (cells.column_values("customer_ids", ids), cells.date_column("dates", dates)))
+
+
+def subscription_rows(bench, size):
+    """sBG: the fit at its longest survivor column (1,200 periods) and the per-row functions at 1,048,576 rows."""
+    periods = np.arange(1, 1201)
+    survivors = column(np.round(1_000_000 * np.exp(-0.05 * periods ** 0.8)))
+    fit_cache.CACHE.clear()
+    sbg_block = bench.add("CLV_FIT_SBG, 1,200 periods (the most it takes)", lambda: udfs.CLV_FIT_SBG(survivors),
+                          coercion=lambda: cells.summary_columns(survivors=survivors))
+    rng = np.random.default_rng(6)
+    what_if_rates = column(rng.integers(0, 31, size) / 100)  # 0%, 1%, ..., 30%
+    distinct_rates = column(rng.uniform(0.01, 0.3, 10_000))
+    renewals = column(rng.integers(0, 60, size))
+    rows = f"{size:,} rows"
+    bench.add(f"CLV_DEL, {rows} of discount rates 0%-30%", lambda: udfs.CLV_DEL(SBG_BLOCK, what_if_rates, 100.0),
+              coercion=numbers(what_if_rates), repeat=3)
+    bench.add("CLV_DEL, 10,000 different discount rates (a series each)",
+              lambda: udfs.CLV_DEL(SBG_BLOCK, distinct_rates, 100.0), coercion=numbers(distinct_rates))
+    bench.add(f"CLV_DERL_INTERVAL, {rows} of renewals", lambda: udfs.CLV_DERL_INTERVAL(sbg_block, renewals, 0.1),
+              coercion=lambda: cells.summary_columns(renewals=renewals))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000, help="customers and order lines (default 1e6)")
@@ -271,11 +324,14 @@ def main():
           "| speed-up | same answer? |")
     print("|---|---:|---:|---:|---:|---|")
     bench = Bench()
-    customers = fit_rows(bench, args.size)
+    customers, fit_block = fit_rows(bench, args.size)
     per_customer_rows(bench, customers)
     rfm_rows(bench, args.size)
+    validation_rows(bench, customers, fit_block, args.size)
     # a whole Excel column when the run is at full size
-    value = closed_form_rows(bench, np.random.default_rng(4), EXCEL_ROWS if args.size >= 1_000_000 else args.size)
+    rows = EXCEL_ROWS if args.size >= 1_000_000 else args.size
+    subscription_rows(bench, rows)
+    value = closed_form_rows(bench, np.random.default_rng(4), rows)
     one_bad_cell_rows(bench, value, customers)
 
 
