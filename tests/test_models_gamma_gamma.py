@@ -59,3 +59,18 @@ def test_errors():
         gamma_gamma.fit([0, 1, 0], [0, 5, 0])
     with pytest.raises(NumError, match="monetary must be > 0"):
         gamma_gamma.fit([1, 2], [5, 0])
+
+
+def test_total_log_likelihood_and_its_gradient(cdnow_summary):
+    buyers = cdnow_summary[cdnow_summary["x"] > 0]
+    x, z = buyers["x"].to_numpy(), buyers["zbar"].to_numpy()
+    theta = np.array([6.0, 3.7, 15.0])
+    total, analytic = gamma_gamma._total_log_likelihood(*theta, gamma_gamma._Buyers(x, z))
+    params = gamma_gamma.GammaGammaParams(*theta)
+    assert total == pytest.approx(gamma_gamma.log_likelihood(params, x, z).sum(), rel=1e-12)
+    for i in range(3):
+        step = np.zeros(3)
+        step[i] = 1e-6 * theta[i]
+        up, _ = gamma_gamma._total_log_likelihood(*(theta + step), gamma_gamma._Buyers(x, z))
+        down, _ = gamma_gamma._total_log_likelihood(*(theta - step), gamma_gamma._Buyers(x, z))
+        assert analytic[i] == pytest.approx((up - down) / (2 * step[i]), rel=1e-5)

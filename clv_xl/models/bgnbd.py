@@ -100,7 +100,8 @@ class _Customers:
 
     def every(self, step: int) -> "_Customers":
         """Every ``step``-th row (a systematic sample)."""
-        return _Customers(*(np.ascontiguousarray(column[::step]) for column in (self.x, self.t_x, self.T, self.weights)))
+        columns = (self.x, self.t_x, self.T, self.weights)
+        return _Customers(*(np.ascontiguousarray(column[::step]) for column in columns))
 
     def compressed(self) -> "_Customers":
         """Identical (x, t_x, T) rows merged, their weights summed: same likelihood, fewer rows.
@@ -175,11 +176,6 @@ def _row_terms(r, alpha, a, b, rows: _Repeaters) -> _RowTerms:
     return _RowTerms(values, log_age, log_gap, dead_share, r_x)
 
 
-def _dot(u: np.ndarray, v: np.ndarray) -> float:
-    """The sum of u * v, without BLAS: its threads only add waiting for one pair of vectors."""
-    return float(np.einsum("i,i->", u, v))
-
-
 def _total_log_likelihood(r, alpha, a, b, data: _Customers) -> tuple[float, np.ndarray]:
     """The weighted sum over customers of ln L, eq. (6), and its gradient in (r, alpha, a, b).
 
@@ -193,18 +189,19 @@ def _total_log_likelihood(r, alpha, a, b, data: _Customers) -> tuple[float, np.n
     per_x, (per_x_r, per_x_alpha, per_x_a, per_x_b) = _frequency_terms(r, alpha, a, b, rows.x_values)
     terms = _row_terms(r, alpha, a, b, rows)
     w, dead, x_weights = rows.weights, terms.dead_share, rows.x_weights
-    value = -r * _dot(no_repeat_weights, log_growth) + _dot(x_weights, per_x) + _dot(w, terms.values)
+    value = (-r * fitting.dot(no_repeat_weights, log_growth) + fitting.dot(x_weights, per_x)
+             + fitting.dot(w, terms.values))
     weighted_dead = w * dead
     inv_age = 1.0 / (alpha + rows.T)
     per_row_alpha = terms.r_x * (inv_age + dead * (1.0 / (alpha + rows.t_x) - inv_age))
     dead_per_x = np.bincount(rows.x_index, weights=weighted_dead, minlength=rows.x_values.size)
     gradient = np.array([
-        _dot(x_weights, per_x_r) - _dot(w, terms.log_age) + _dot(weighted_dead, terms.log_gap)
-        - _dot(no_repeat_weights, log_growth),
-        _dot(x_weights, per_x_alpha) - _dot(w, per_row_alpha)
-        + r * _dot(no_repeat_weights, no_repeat_T / (alpha + no_repeat_T)) / alpha,
-        _dot(x_weights, per_x_a) + weighted_dead.sum() / a,
-        _dot(x_weights, per_x_b) - _dot(dead_per_x, 1.0 / (b + rows.x_values - 1.0)),
+        fitting.dot(x_weights, per_x_r) - fitting.dot(w, terms.log_age) + fitting.dot(weighted_dead, terms.log_gap)
+        - fitting.dot(no_repeat_weights, log_growth),
+        fitting.dot(x_weights, per_x_alpha) - fitting.dot(w, per_row_alpha)
+        + r * fitting.dot(no_repeat_weights, no_repeat_T / (alpha + no_repeat_T)) / alpha,
+        fitting.dot(x_weights, per_x_a) + weighted_dead.sum() / a,
+        fitting.dot(x_weights, per_x_b) - fitting.dot(dead_per_x, 1.0 / (b + rows.x_values - 1.0)),
     ])
     return float(value), gradient
 
@@ -231,16 +228,16 @@ def _total_hessian(r, alpha, a, b, data: _Customers) -> np.ndarray:
     trigamma_ab = polygamma(1, a + b) - polygamma(1, a + b + xv)
     inv_no_repeat_age = 1.0 / (alpha + no_repeat_T)
     upper = np.zeros((4, 4))
-    upper[0, 0] = _dot(x_weights, polygamma(1, r + xv) - polygamma(1, r))
-    upper[0, 1] = (_dot(weighted_dead, inv_age - inv_last) - _dot(w, inv_age) + x_weights.sum() / alpha
-                   + _dot(no_repeat_weights, 1.0 / alpha - inv_no_repeat_age))
-    upper[1, 1] = (_dot(weighted_dead, r_x * (inv_last ** 2 - inv_age ** 2)) + _dot(w, r_x * inv_age ** 2)
+    upper[0, 0] = fitting.dot(x_weights, polygamma(1, r + xv) - polygamma(1, r))
+    upper[0, 1] = (fitting.dot(weighted_dead, inv_age - inv_last) - fitting.dot(w, inv_age) + x_weights.sum() / alpha
+                   + fitting.dot(no_repeat_weights, 1.0 / alpha - inv_no_repeat_age))
+    upper[1, 1] = (fitting.dot(weighted_dead, r_x * (inv_last ** 2 - inv_age ** 2)) + fitting.dot(w, r_x * inv_age ** 2)
                    - x_weights.sum() * r / alpha ** 2
-                   + r * _dot(no_repeat_weights, inv_no_repeat_age ** 2 - 1.0 / alpha ** 2))
-    upper[2, 2] = _dot(x_weights, trigamma_ab) - weighted_dead.sum() / a ** 2
-    upper[2, 3] = _dot(x_weights, trigamma_ab)
-    upper[3, 3] = (_dot(x_weights, trigamma_ab + polygamma(1, b + xv) - polygamma(1, b))
-                   + _dot(dead_per_x, inv_b ** 2))
+                   + r * fitting.dot(no_repeat_weights, inv_no_repeat_age ** 2 - 1.0 / alpha ** 2))
+    upper[2, 2] = fitting.dot(x_weights, trigamma_ab) - weighted_dead.sum() / a ** 2
+    upper[2, 3] = fitting.dot(x_weights, trigamma_ab)
+    upper[3, 3] = (fitting.dot(x_weights, trigamma_ab + polygamma(1, b + xv) - polygamma(1, b))
+                   + fitting.dot(dead_per_x, inv_b ** 2))
     return (gram + gram.T) / 2.0 + upper + np.triu(upper, 1).T
 
 

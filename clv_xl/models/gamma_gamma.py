@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.special import digamma, gammaln
 
 from clv_xl.errors import FitError, NumError
@@ -63,31 +64,59 @@ def _repeat_buyers(frequency, monetary):
     return x, z, buyers
 
 
-def _log_likelihood_and_gradient(p, q, gamma, x, z):
-    """ln f(z-bar | p, q, gamma; x) per repeat buyer and its gradient in (p, q, gamma).
+def _log_likelihood(p, q, gamma, x, z):
+    """ln f(z-bar | p, q, gamma; x) per repeat buyer.
 
     f = G(px+q) / (G(px) G(q)) * gamma^q * z^(px-1) * x^(px) / (gamma + x z)^(px+q),
     the marginal density of the mean spend z-bar of x purchases (Fader &
     Hardie 2013 note).
     """
     px = p * x
-    log_total = np.log(gamma + x * z)
-    values = (
+    return (
         gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-        + (px - 1.0) * np.log(z) + px * np.log(x) - (px + q) * log_total
+        + (px - 1.0) * np.log(z) + px * np.log(x) - (px + q) * np.log(gamma + x * z)
     )
+
+
+class _Buyers:
+    """The repeat buyers of a fit, with the sums over them that do not depend on the parameters."""
+
+    def __init__(self, x, z):
+        self.x, self.total_spend = x, x * z
+        x_index, self.x_values = pd.factorize(x, sort=True)
+        self.x_counts = np.bincount(x_index.astype(np.intp, copy=False), minlength=self.x_values.size)
+        log_z = np.log(z)
+        self.sum_log_z, self.sum_x_log_z = log_z.sum(), fitting.dot(x, log_z)
+
+
+def _total_log_likelihood(p, q, gamma, buyers: _Buyers) -> tuple[float, np.ndarray]:
+    """The sum of :func:`_log_likelihood` over the repeat buyers, and its gradient in (p, q, gamma).
+
+    The terms in x only are computed once per distinct x; per buyer only
+    ln(gamma + x z) and 1/(gamma + x z) remain, two calls per buyer.
+    """
+    n, xv, counts = buyers.x.size, buyers.x_values, buyers.x_counts
+    px = p * xv
+    log_total = np.log(gamma + buyers.total_spend)
+    inverse_total = 1.0 / (gamma + buyers.total_spend)
+    sum_log_total, sum_x_log_total = log_total.sum(), fitting.dot(buyers.x, log_total)
+    value = (fitting.dot(counts, gammaln(px + q) - gammaln(px) + px * np.log(xv))
+             + n * (q * np.log(gamma) - gammaln(q)) + p * buyers.sum_x_log_z - buyers.sum_log_z
+             - p * sum_x_log_total - q * sum_log_total)
     psi = digamma(px + q)
-    grad_p = x * (psi - digamma(px) + np.log(x * z) - log_total)
-    grad_q = psi - digamma(q) + np.log(gamma) - log_total
-    grad_gamma = q / gamma - (px + q) / (gamma + x * z)
-    return values, (grad_p, grad_q, grad_gamma)
+    gradient = np.array([
+        fitting.dot(counts, xv * (psi - digamma(px) + np.log(xv))) + buyers.sum_x_log_z - sum_x_log_total,
+        fitting.dot(counts, psi) - n * digamma(q) + n * np.log(gamma) - sum_log_total,
+        n * q / gamma - p * fitting.dot(buyers.x, inverse_total) - q * inverse_total.sum(),
+    ])
+    return float(value), gradient
 
 
 def log_likelihood(params: GammaGammaParams, frequency, monetary) -> np.ndarray:
     """Log-likelihood of each repeat buyer's mean spend (0 for frequency 0)."""
     x, z, buyers = _repeat_buyers(frequency, monetary)
     values = np.zeros(x.shape)
-    values[buyers], _ = _log_likelihood_and_gradient(params.p, params.q, params.gamma, x[buyers], z[buyers])
+    values[buyers] = _log_likelihood(params.p, params.q, params.gamma, x[buyers], z[buyers])
     return values
 
 
@@ -124,16 +153,12 @@ def fit(frequency, monetary) -> GammaGammaParams:
                        f"{x.size}): with no spread in spend the model cannot be estimated; use {z[0]:g} as "
                        "the expected spend")
 
-    def objective(log_params):
-        params = np.exp(log_params)
-        values, gradients = _log_likelihood_and_gradient(*params, x, z)
-        gradient = -np.array([g.mean() for g in gradients]) * params
-        return -values.mean(), gradient
-
     # start: p = 1, q = 2 and gamma making the mean spend p*gamma/(q-1) the sample mean
     start = np.log([1.0, 2.0, z.mean()])
-    result = fitting.maximize(objective, start, PARAM_NAMES, x.size,
-                           "use more repeat buyers (a few hundred) or a longer history")
+    step = fitting.pilot_step(x.size)
+    result = fitting.maximize(_objective(x, z), start, PARAM_NAMES, x.size,
+                              "use more repeat buyers (a few hundred) or a longer history",
+                              pilot=None if step is None else _objective(x[::step], z[::step]))
     p, q, gamma = result.params
     return GammaGammaParams(
         float(p), float(q), float(gamma),
@@ -142,6 +167,18 @@ def fit(frequency, monetary) -> GammaGammaParams:
         converged=True,
         covariance=result.covariance,
     )
+
+
+def _objective(x, z):
+    """Minus the mean log-likelihood of the repeat buyers (x, z) and its gradient, in the log-parameters."""
+    buyers = _Buyers(np.ascontiguousarray(x), np.ascontiguousarray(z))
+
+    def objective(log_params):
+        params = np.exp(log_params)
+        value, gradient = _total_log_likelihood(*params, buyers)
+        return -value / x.size, -gradient * params / x.size
+
+    return objective
 
 
 def expected_spend(params: GammaGammaParams, frequency, monetary) -> np.ndarray:
