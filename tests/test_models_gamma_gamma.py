@@ -74,3 +74,10 @@ def test_total_log_likelihood_and_its_gradient(cdnow_summary):
         up, _ = gamma_gamma._total_log_likelihood(*(theta + step), gamma_gamma._Buyers(x, z))
         down, _ = gamma_gamma._total_log_likelihood(*(theta - step), gamma_gamma._Buyers(x, z))
         assert analytic[i] == pytest.approx((up - down) / (2 * step[i]), rel=1e-5)
+
+
+def test_correlations_are_one_on_the_diagonal_and_within_one_elsewhere(cdnow_summary):
+    buyers = cdnow_summary[cdnow_summary["x"] > 0]
+    correlations = gamma_gamma.fit(buyers["x"], buyers["zbar"]).correlations()
+    assert np.array_equal(np.diag(correlations), np.ones(3))
+    assert np.all(np.abs(correlations) <= 1.0)

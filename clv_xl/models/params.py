@@ -63,9 +63,11 @@ class ModelParams:
         return np.sqrt(np.diag(self.checked_covariance()))
 
     def correlations(self) -> np.ndarray:
-        """Correlation matrix of the estimates."""
+        """Correlation matrix of the estimates (exactly 1 on the diagonal, within [-1, 1] off it)."""
         errors = self.standard_errors()
-        return self.checked_covariance() / np.outer(errors, errors)
+        correlations = np.clip(self.checked_covariance() / np.outer(errors, errors), -1.0, 1.0)
+        np.fill_diagonal(correlations, 1.0)
+        return correlations
 
     def intervals(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Wald intervals on the log scale: exp(ln p -/+ z SE / p), always > 0.
