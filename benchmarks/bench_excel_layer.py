@@ -280,10 +280,17 @@ def validation_rows(bench, customers, fit_block, size):
     bench.add(f"CLV_CONDITIONAL_SPEND, {customers_label}",
               lambda: udfs.CLV_CONDITIONAL_SPEND(GG_BLOCK, frequency, monetary, holdout_purchases, holdout_spend),
               coercion=numbers(frequency, monetary, holdout_purchases, holdout_spend))
-    bench.add(f"CLV_PREDICT_INTERVAL (52 weeks, per customer), {customers_label}",
-              lambda: udfs.CLV_PREDICT_INTERVAL(fit_block, spend_block, frequency, recency, age, monetary, 52.0,
-                                                0.3, 0.1),
-              coercion=numbers(frequency, recency, age, monetary))
+    daily = day_granular_customers(len(customers), seed=2)
+    daily_spend = np.where(daily["frequency"] > 0, rng.gamma(6.0, 5.0, len(daily)), 0.0)
+    daily_columns = [column(daily[n]) for n in ("frequency", "recency", "T")] + [column(daily_spend)]
+    bench.add(f"CLV_PREDICT_INTERVAL (52 weeks, per customer), {len(daily):,} day-granular customers",
+              lambda: udfs.CLV_PREDICT_INTERVAL(fit_block, spend_block, *daily_columns, 52.0, 0.3, 0.1),
+              coercion=numbers(*daily_columns))
+    worst = slice(0, len(customers) // 10)
+    worst_columns = [range_[worst] for range_ in (frequency, recency, age, monetary)]
+    bench.add(f"CLV_PREDICT_INTERVAL (52 weeks, per customer), {len(worst_columns[0]):,} continuous customers",
+              lambda: udfs.CLV_PREDICT_INTERVAL(fit_block, spend_block, *worst_columns, 52.0, 0.3, 0.1),
+              coercion=numbers(*worst_columns))
     ids, dates, amounts = transaction_lists(size, seed=3)
     lines = f"{size:,} order lines"
     bench.add(f"CLV_HOLDOUT (weeks), {lines}",
