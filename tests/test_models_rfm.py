@@ -57,6 +57,23 @@ def test_same_day_lines_merge_and_first_purchase_is_excluded():
     assert "c" not in summary.index  # only bought after as_of
 
 
+@pytest.mark.parametrize(
+    "ids, customers",
+    [
+        ([3.0, 1.0, 3.0, 2.0], [1.0, 2.0, 3.0]),  # numbers, as Excel hands them over
+        (["123", "00123", "b", "123"], ["00123", "123", "b"]),  # text: "00123" is not "123"
+        (np.array([2, "b", 1, "a", 2], dtype=object), [1, 2, "a", "b"]),  # mixed Python objects: numbers first
+    ],
+)
+def test_customers_are_sorted_and_kept_as_given(ids, customers):
+    dates = pd.date_range("2024-01-01", periods=len(ids), freq="D")
+    summary = rfm_summary(ids, dates, np.ones(len(ids)), time_unit="D")
+    assert list(summary.index) == customers
+    assert [type(customer) for customer in summary.index] == [type(customer) for customer in customers]
+    first_line = {customer: list(ids).index(customer) for customer in customers}
+    assert list(summary["T"]) == [len(ids) - 1 - first_line[customer] for customer in customers]
+
+
 def test_time_units_are_explicit():
     assert days_per_unit("M") == 365.25 / 12
     assert days_per_unit("y") == 365.25
