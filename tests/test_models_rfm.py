@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clv_xl.errors import CLVError, ShapeError
-from clv_xl.models.rfm import cohort_table, days_per_unit, rfm_summary
+from clv_xl.models.rfm import cohort_table, days_per_unit, days_since_epoch, rfm_summary
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +94,18 @@ def test_bad_inputs_name_the_argument():
         rfm_summary(ids, dates, amounts, as_of="2023-01-01")
     with pytest.raises(CLVError, match="dates must be dates"):
         rfm_summary(ids, [45000] * 6, amounts)
+
+
+@pytest.mark.parametrize("unit", ["datetime64[s]", "datetime64[ns]", "datetime64[D]"])
+def test_datetime64_dates_drop_the_time_of_day(unit):
+    texts = ["1969-12-31T23:59", "1969-12-31T00:01", "1970-01-02T12:00", "2024-01-01T18:30", "2024-01-03T06:00"]
+    days = days_since_epoch("dates", np.array(texts, dtype=unit))
+    assert list(days) == [-1, -1, 1, 19723, 19725]  # floored to the day, never rounded
+    assert list(days) == list(days_since_epoch("dates", pd.to_datetime(texts).to_pydatetime()))
+    blank = np.array(texts, dtype=unit)
+    blank[2] = np.datetime64("NaT")
+    with pytest.raises(CLVError, match=r"^dates must not be blank \(row 3 is\)$"):
+        days_since_epoch("dates", blank)
 
 
 def test_cohort_table_shares():
