@@ -27,7 +27,6 @@ from .excel.cells import (
     date_column,
     evaluate,
     from_grid,
-    gc_paused,
     numeric_grid,
     single_cell,
     summary_columns,
@@ -289,10 +288,7 @@ def CLV_RFM(customer_ids, dates, amounts, as_of=None, period="W"):
     end_cell = single_cell("as_of", as_of)
     end = None if end_cell is None else to_date("as_of", end_cell)
     table = rfm_model.rfm_summary(ids, days, spend, as_of=end, time_unit=arguments.period(period))
-    numbers = table[results.RFM_HEADER[1:]].to_numpy(dtype=float).tolist()
-    with gc_paused():
-        rows = [[customer, *values] for customer, values in zip(table.index.tolist(), numbers)]
-    return [results.RFM_HEADER] + rows
+    return results.customer_rows(table, results.RFM_HEADER)
 
 
 @excel_function
@@ -658,8 +654,7 @@ def CLV_HOLDOUT(customer_ids, dates, amounts, calibration_end, observation_end, 
     ends = {name: to_date(name, single_cell(name, value)) for name, value in
             (("calibration_end", calibration_end), ("observation_end", observation_end))}
     table = rfm_model.calibration_and_holdout(ids, days, spend, **ends, time_unit=arguments.period(period))
-    return [results.HOLDOUT_HEADER] + [[results.plain(customer), *map(float, values)] for customer, values in
-                               zip(table.index, table[results.HOLDOUT_HEADER[1:]].to_numpy())]
+    return results.customer_rows(table, results.HOLDOUT_HEADER)
 
 
 @excel_function

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clv_xl.errors import CLVError, ShapeError
-from clv_xl.models.rfm import cohort_table, days_per_unit, rfm_summary
+from clv_xl.models.rfm import cohort_table, days_per_unit, days_since_epoch, rfm_summary
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,23 @@ def test_same_day_lines_merge_and_first_purchase_is_excluded():
     assert "c" not in summary.index  # only bought after as_of
 
 
+@pytest.mark.parametrize(
+    "ids, customers",
+    [
+        ([3.0, 1.0, 3.0, 2.0], [1.0, 2.0, 3.0]),  # numbers, as Excel hands them over
+        (["123", "00123", "b", "123"], ["00123", "123", "b"]),  # text: "00123" is not "123"
+        (np.array([2, "b", 1, "a", 2], dtype=object), [1, 2, "a", "b"]),  # mixed Python objects: numbers first
+    ],
+)
+def test_customers_are_sorted_and_kept_as_given(ids, customers):
+    dates = pd.date_range("2024-01-01", periods=len(ids), freq="D")
+    summary = rfm_summary(ids, dates, np.ones(len(ids)), time_unit="D")
+    assert list(summary.index) == customers
+    assert [type(customer) for customer in summary.index] == [type(customer) for customer in customers]
+    first_line = {customer: list(ids).index(customer) for customer in customers}
+    assert list(summary["T"]) == [len(ids) - 1 - first_line[customer] for customer in customers]
+
+
 def test_time_units_are_explicit():
     assert days_per_unit("M") == 365.25 / 12
     assert days_per_unit("y") == 365.25
@@ -77,6 +94,18 @@ def test_bad_inputs_name_the_argument():
         rfm_summary(ids, dates, amounts, as_of="2023-01-01")
     with pytest.raises(CLVError, match="dates must be dates"):
         rfm_summary(ids, [45000] * 6, amounts)
+
+
+@pytest.mark.parametrize("unit", ["datetime64[s]", "datetime64[ns]", "datetime64[D]"])
+def test_datetime64_dates_drop_the_time_of_day(unit):
+    texts = ["1969-12-31T23:59", "1969-12-31T00:01", "1970-01-02T12:00", "2024-01-01T18:30", "2024-01-03T06:00"]
+    days = days_since_epoch("dates", np.array(texts, dtype=unit))
+    assert list(days) == [-1, -1, 1, 19723, 19725]  # floored to the day, never rounded
+    assert list(days) == list(days_since_epoch("dates", pd.to_datetime(texts).to_pydatetime()))
+    blank = np.array(texts, dtype=unit)
+    blank[2] = np.datetime64("NaT")
+    with pytest.raises(CLVError, match=r"^dates must not be blank \(row 3 is\)$"):
+        days_since_epoch("dates", blank)
 
 
 def test_cohort_table_shares():

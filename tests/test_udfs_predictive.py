@@ -14,6 +14,7 @@ from clv_xl.udfs import (
     CLV_FIT_BGNBD,
     CLV_FIT_GG,
     CLV_FIT_SBG,
+    CLV_HOLDOUT,
     CLV_PALIVE,
     CLV_PREDICT,
     CLV_PURCHASES,
@@ -240,3 +241,17 @@ def test_a_blank_as_of_cell_means_the_last_date_as_when_it_is_omitted():
     table = CLV_RFM(ids, dates, amounts, [[None]], "W")
     assert table == CLV_RFM(ids, dates, amounts)
     assert table[1] == [1.0, 1.0, 2.0, 4.0, 20.0]  # T runs to the last date, 28 days = 4 weeks
+
+
+def test_rfm_rows_hold_each_customer_id_as_read_and_plain_floats():
+    dates = column([dt.datetime(2025, 1, 1), dt.datetime(2025, 1, 8), dt.datetime(2025, 1, 8)])
+    amounts = column([10.0, 20.0, 30.0])
+    by_number = CLV_RFM(column([7.0, 7.0, 3.0]), dates, amounts, None, "D")
+    assert by_number[1:] == [[3.0, 0.0, 0.0, 0.0, 0.0], [7.0, 1.0, 7.0, 7.0, 20.0]]
+    by_text = CLV_RFM(column(["123", "00123", "123"]), dates, amounts, None, "D")
+    assert by_text[1:] == [["00123", 0.0, 0.0, 0.0, 0.0], ["123", 1.0, 7.0, 7.0, 30.0]]
+    holdout = CLV_HOLDOUT(column(["b", "a", "b"]), dates, amounts, "2025-01-01", "2025-01-08", "D")
+    assert holdout[1:] == [["b", 0.0, 0.0, 0.0, 0.0, 1.0, 30.0, 7.0]]
+    for row in by_number[1:] + by_text[1:] + holdout[1:]:
+        assert [type(value) for value in row[1:]] == [float] * (len(row) - 1)
+    assert [type(row[0]) for row in by_number[1:] + by_text[1:]] == [float, float, str, str]
