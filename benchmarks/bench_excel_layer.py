@@ -203,13 +203,13 @@ def rfm_rows(bench, size):
         return f"{len(table):,} customers; frequency, recency, T identical: {same}; max abs diff monetary {money:.1e}"
 
     def coercion():
-        return (cells.column_values("customer_ids", ids), cells.date_column("dates", dates),
+        return (cells.id_column("customer_ids", ids), cells.date_column("dates", dates),
                 cells.summary_columns(amounts=amounts))
 
     bench.add(f"CLV_RFM (days), {size:,} order lines", lambda: udfs.CLV_RFM(ids, dates, amounts, None, "D"),
               coercion=coercion, theirs=theirs, compare=identical)
     bench.add(f"CLV_COHORT (months), {size:,} order lines", lambda: udfs.CLV_COHORT(ids, dates, "M"),
-              coercion=lambda: (cells.column_values("customer_ids", ids), cells.date_column("dates", dates)))
+              coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates)))
 
 
 def closed_form_rows(bench, rng, size):
@@ -295,10 +295,10 @@ def validation_rows(bench, customers, fit_block, size):
     lines = f"{size:,} order lines"
     bench.add(f"CLV_HOLDOUT (weeks), {lines}",
               lambda: udfs.CLV_HOLDOUT(ids, dates, amounts, dt.datetime(2023, 6, 30), dt.datetime(2023, 12, 31)),
-              coercion=lambda: (cells.column_values("customer_ids", ids), cells.date_column("dates", dates),
+              coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates),
                                 cells.summary_columns(amounts=amounts)))
     bench.add(f"CLV_TRACKING (weeks), {lines}", lambda: udfs.CLV_TRACKING(BGNBD_BLOCK, ids, dates),
-              coercion=lambda: (cells.column_values("customer_ids", ids), cells.date_column("dates", dates)))
+              coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates)))
 
 
 def subscription_rows(bench, size):

@@ -23,7 +23,7 @@ import numpy as np
 from . import formula
 from .excel import arguments, fit_cache, results
 from .excel.cells import (
-    column_values,
+    id_column,
     date_column,
     evaluate,
     from_grid,
@@ -282,7 +282,7 @@ def CLV_RFM(customer_ids, dates, amounts, as_of=None, period="W"):
     period
         Optional time unit of recency and T: "D" days, "W" weeks (default), "M" months, "Y" years.
     """
-    ids = column_values("customer_ids", customer_ids)
+    ids = id_column("customer_ids", customer_ids)
     days = date_column("dates", dates)
     (spend,) = summary_columns(amounts=amounts)
     end_cell = single_cell("as_of", as_of)
@@ -310,7 +310,7 @@ def CLV_COHORT(customer_ids, dates, period="M"):
     period
         Optional calendar period: "M" months (default), "W" weeks, "D" days, "Y" years; at most 1,200 periods of data.
     """
-    ids = column_values("customer_ids", customer_ids)
+    ids = id_column("customer_ids", customer_ids)
     days = date_column("dates", dates)
     table = rfm_model.cohort_table(ids, days, period=arguments.period(period, "M"))
     header = [["cohort", *map(float, table.columns)]]
@@ -648,7 +648,7 @@ def CLV_HOLDOUT(customer_ids, dates, amounts, calibration_end, observation_end, 
     period
         Optional time unit of recency, T and the holdout length: "D", "W" (default), "M" or "Y".
     """
-    ids = column_values("customer_ids", customer_ids)
+    ids = id_column("customer_ids", customer_ids)
     days = date_column("dates", dates)
     (spend,) = summary_columns(amounts=amounts)
     ends = {name: to_date(name, single_cell(name, value)) for name, value in
@@ -682,7 +682,7 @@ def CLV_TRACKING(params, customer_ids, dates, end=None, period="W"):
         Optional period length, the time unit of the fit: "D", "W" (default), "M" or "Y"; at most 1,200 periods from the first date to the end.
     """
     model = arguments.bgnbd_params(params)
-    ids = column_values("customer_ids", customer_ids)
+    ids = id_column("customer_ids", customer_ids)
     days = date_column("dates", dates)
     end_cell = single_cell("end", end)
     last = None if end_cell is None else to_date("end", end_cell)

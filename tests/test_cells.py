@@ -163,3 +163,20 @@ def test_an_int_beyond_any_double_gets_its_own_message():
                                                        + str(huge)[:37] + "...)"], [90.0]]
     assert udfs.CLV_AVG([[huge], [5], ["x"]], 6.0, 3.0)[1:] == [[90.0], ["#VALUE! avg_purchase_value must be a number (got 'x')"]]
     assert udfs.CLV_FIT_BGNBD([[huge], [5.0]], [[1.0], [2.0]], [[3.0], [4.0]]).startswith("#NUM! frequency row 1")
+
+
+DAYS = [[dt.datetime(2020, 1, 1)], [dt.datetime(2020, 2, 1)], [dt.datetime(2020, 3, 1)]]
+
+
+def test_a_mixed_id_column_keeps_numbers_as_numbers_and_text_as_text():
+    table = udfs.CLV_RFM([[1001.0], ["A17"], [1001.0]], DAYS, [[1.0], [2.0], [3.0]], None, "D")
+    assert [row[0] for row in table[1:]] == [1001.0, "A17"]  # not the text "1001.0"
+    assert table[1][1:3] == [1.0, 60.0]
+    assert [row[0] for row in udfs.CLV_RFM([["00123"], ["123"], ["00123"]], DAYS, [[1.0], [2.0], [3.0]])[1:]] == [
+        "00123", "123"]
+
+
+def test_an_infinite_id_is_refused_with_its_row():
+    for ids in ([[1001.0], [float("inf")], [1001.0]], [["A"], ["B"], [float("-inf")]]):
+        message = udfs.CLV_RFM(ids, DAYS, [[1.0], [2.0], [3.0]])
+        assert message.startswith("#NUM! customer_ids row ") and "must be text or a finite number" in message

@@ -143,3 +143,9 @@ def test_intervals_for_the_total_and_per_customer(cdnow):
     derl = CLV_DERL_INTERVAL(CLV_FIT_SBG(REGULAR_SURVIVORS), column([0.0, 3.0]), 0.1, 100.0)
     assert derl[1][0] == pytest.approx(CLV_DERL(CLV_FIT_SBG(REGULAR_SURVIVORS), 0.0, 0.1, 100.0), rel=1e-12)
     assert derl[1][1] < derl[1][0] < derl[1][2]
+
+
+def test_a_histogram_for_parameters_without_finite_probabilities_says_so():
+    # r = 1e308 (typed in): lnG(r + x) - lnG(r) is inf - inf; the table once showed NaN and p-value 1
+    message = CLV_FREQ_FIT([1e308, 4.4, 0.79, 2.4], [[0.0], [1.0], [2.0]], [[10.0], [20.0], [30.0]])
+    assert message.startswith("#NUM! the model gives no finite purchase probabilities for r = 1e+308")

@@ -478,6 +478,28 @@ def column_values(name, value, blank_ok=False) -> list:
     return _column(name, value, blank_ok).values
 
 
+def id_column(name, value) -> np.ndarray:
+    """Customer ids as an array: numbers, text, or both kept as they are; no blanks, no infinite numbers.
+
+    A column of numbers becomes a float array and one of text a text array.
+    A mixed column (1001, 1002, "A17") becomes an object array, so that 1001
+    stays the number 1001 (numpy would turn it into the text "1001.0").
+    """
+    cells = _column(name, value, blank_ok=False)
+    if cells.types <= PLAIN_NUMBER_TYPES:
+        ids = _plain_floats(cells)
+    elif cells.types == {str}:
+        return np.array(cells.values)
+    else:
+        ids = np.empty(len(cells.values), dtype=object)
+        ids[:] = cells.values
+    infinite = np.isinf(_plain_floats(cells) if ids.dtype == object else ids)
+    if infinite.any():
+        row = int(np.argmax(infinite))
+        raise NumError(f"{name} row {row + 1} must be text or a finite number (got {_show(cells.values[row])})")
+    return ids
+
+
 def _column(name, value, blank_ok) -> Cells:
     """:func:`column_cells` with blank cells as ``None``; a blank is an error unless ``blank_ok``."""
     cells = column_cells(name, value)

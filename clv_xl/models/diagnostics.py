@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.special import betaln, gammaln, xlogy
 from scipy.special import chdtrc
 
-from clv_xl.errors import CLVError
+from clv_xl.errors import CLVError, NumError
 from clv_xl.models import bgnbd as bgnbd_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
 from clv_xl.models.checks import at_most_periods, broadcast, float_array, require
@@ -97,14 +97,18 @@ def repeat_purchase_probabilities(params: BGNBDParams, T, max_count: int) -> np.
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     t = float_array("T", T).reshape(-1, 1)
     x = np.arange(max_count, dtype=float)[None, :]
-    log_nb = (gammaln(r + x) - gammaln(r) - gammaln(x + 1) + r * np.log(alpha / (alpha + t))
-              + xlogy(x, t / (alpha + t)))
-    nb = np.exp(log_nb)
-    below = np.cumsum(nb, axis=1) - nb  # sum_{j<x} NB(j)
-    alive = np.exp(betaln(a, b + x) - betaln(a, b)) * nb
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):  # a value that is not finite is refused below
+        log_nb = (gammaln(r + x) - gammaln(r) - gammaln(x + 1) + r * np.log(alpha / (alpha + t))
+                  + xlogy(x, t / (alpha + t)))
+        nb = np.exp(log_nb)
+        below = np.cumsum(nb, axis=1) - nb  # sum_{j<x} NB(j)
+        alive = np.exp(betaln(a, b + x) - betaln(a, b)) * nb
         dead = np.where(x > 0, np.exp(betaln(a + 1, b + x - 1) - betaln(a, b)) * (1.0 - below), 0.0)
-    return alive + dead
+        probabilities = alive + dead
+    if not np.all(np.isfinite(probabilities)):  # e.g. r = 1e308: gammaln(r + x) - gammaln(r) is inf - inf
+        raise NumError(f"the model gives no finite purchase probabilities for r = {r:g}, alpha = {alpha:g}, "
+                       f"a = {a:g}, b = {b:g}; check the parameter block (use the one CLV_FIT_BGNBD returns)")
+    return probabilities
 
 
 def frequency_histogram(params: BGNBDParams, frequency, T, max_count: int = 7):
