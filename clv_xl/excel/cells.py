@@ -525,8 +525,13 @@ def date_column(name, value) -> np.ndarray:
 
     Date cells (``datetime``/``date``, as xlwings hands them over) are
     converted in one step; other cells (serial numbers, ISO text) one by one
-    with :func:`to_date`.
+    with :func:`to_date`. A column of dates only is read without a look at
+    each cell's type: the conversion itself refuses any other cell.
     """
+    values = _column_range(value) if isinstance(value, list) else None
+    if values:
+        with contextlib.suppress(TypeError):  # a cell that is no date: read cell by cell below
+            return _excel_dates(name, _days(values))
     cells = _column(name, value, blank_ok=False)
     if cells.types <= PLAIN_DATE_TYPES:
         return _excel_dates(name, _days(cells.values))
