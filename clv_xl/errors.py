@@ -7,9 +7,16 @@ layer turns them into a short cell message such as
 
 
 class CLVError(ValueError):
-    """A problem with an input or a result; ``code`` is the matching Excel error."""
+    """A problem with an input or a result; ``code`` is the matching Excel error.
+
+    ``rows``, when a check knows it, is a boolean array in the shape of the
+    checked values: which of them break the rule. The Excel layer then
+    computes those rows apart and the others together, instead of searching
+    for the failing rows.
+    """
 
     code = "#VALUE!"
+    rows = None
 
     def cell_message(self) -> str:
         """The short text a spreadsheet cell shows for this error."""

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from clv_xl import udfs
 from clv_xl.excel import cells, fit_cache
 from clv_xl.models import sbg as sbg_model
+from clv_xl.models.checks import require
 from clv_xl.errors import CLVError, NumError
 
 NUMBERS = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6)
@@ -75,6 +76,30 @@ def test_bad_rows_are_found_by_halving_not_row_by_row():
     assert messages == {5: "#NUM! value must be >= 0 (got -1)", 700: "#NUM! value must be >= 0 (got -1)"}
     assert np.array_equal(np.delete(values, [5, 700]), 2.0 * np.delete(column, [5, 700]))
     assert len(calls) <= 2 * 2 * 11 + 1
+
+
+def test_rows_a_check_names_are_computed_apart_whatever_their_number():
+    calls = []
+
+    def positive(value, rate):
+        calls.append(len(value))
+        require("rate", rate, rate > 0, "> 0")
+        return value * rate
+
+    rate = np.tile([0.1, 0.0, 0.2, -0.5], 50_000)  # half of 200,000 rows refused, two distinct refused rates
+    values, messages = cells._compute(positive, {"value": np.ones(rate.size), "rate": rate})
+    assert len(messages) == 100_000
+    assert messages[1] == "#NUM! rate must be > 0 (got 0)" and messages[3] == "#NUM! rate must be > 0 (got -0.5)"
+    assert np.array_equal(values[0::4], np.full(50_000, 0.1)) and np.isnan(values[1::4]).all()
+    assert len(calls) <= 4  # all rows, each distinct refused row alone, the rest
+
+
+def test_a_what_if_column_with_refused_rates_costs_a_few_calls():
+    rates = [[rate] for rate in np.tile(np.arange(31) / 100, 1000).tolist()]  # 0% is refused when gamma <= 1
+    result = udfs.CLV_DEL([["gamma", 0.704], ["delta", 1.182]], rates)
+    assert result[0] == ["#NUM! discount_rate must be > 0 when gamma <= 1 (got 0 with gamma = 0.704): "
+                         "the undiscounted expected lifetime is infinite"]
+    assert result[31] == result[0] and result[1] == result[32] and isinstance(result[1][0], float)
 
 
 def test_non_finite_results_get_a_message():

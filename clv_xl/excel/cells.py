@@ -308,6 +308,8 @@ def _compute(function, columns: dict) -> tuple[np.ndarray, dict]:
     except CLVError as error:
         if length == 1:
             return np.full(1, np.nan), {0: error.cell_message()}
+        if _names_rows(error, length):
+            return _compute_apart(function, columns, error.rows)
         half = length // 2
         head_values, head_messages = _compute(function, {name: c[:half] for name, c in columns.items()})
         tail_values, tail_messages = _compute(function, {name: c[half:] for name, c in columns.items()})
@@ -315,6 +317,38 @@ def _compute(function, columns: dict) -> tuple[np.ndarray, dict]:
         return np.concatenate([head_values, tail_values]), head_messages
     values = np.broadcast_to(values, (length,))
     return values, dict.fromkeys(np.flatnonzero(~np.isfinite(values)).tolist(), NOT_FINITE_RESULT)
+
+
+def _names_rows(error: CLVError, length: int) -> bool:
+    """Whether ``error`` says which of ``length`` rows broke its rule (``error.rows``)."""
+    return error.rows is not None and error.rows.shape == (length,) and bool(error.rows.any())
+
+
+def _compute_apart(function, columns: dict, refused: np.ndarray) -> tuple[np.ndarray, dict]:
+    """:func:`_compute` with the rows a check ``refused`` computed one by one, the others together.
+
+    Each refused row gets its own message from a call on that row alone (a
+    row that passes alone gets its value); identical refused rows share one
+    call, so a what-if column of 1,000,000 rates with 31 different values, a
+    few of them refused, costs a few dozen calls instead of a halving search
+    for every refused row.
+    """
+    values = np.full(refused.size, np.nan)
+    messages = {}
+    rows = np.flatnonzero(refused)
+    alone = {}
+    for row, key in zip(rows.tolist(), zip(*(column[rows].tolist() for column in columns.values()))):
+        if key not in alone:
+            alone[key] = _compute(function, {name: column[row:row + 1] for name, column in columns.items()})
+        row_values, row_messages = alone[key]
+        values[row] = row_values[0]
+        if row_messages:
+            messages[row] = row_messages[0]
+    others = np.flatnonzero(~refused)
+    other_values, other_messages = _compute(function, {name: column[others] for name, column in columns.items()})
+    values[others] = other_values
+    messages.update({int(others[row]): message for row, message in other_messages.items()})
+    return values, messages
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ from clv_xl.errors import FitError, NumError
 from clv_xl.models import fitting
 from clv_xl.models.params import ModelParams
 from clv_xl.models.checks import broadcast, float_array, require
+from clv_xl.models.rows import distinct_rows
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
@@ -553,29 +554,6 @@ def expected_purchases(params: BGNBDParams, frequency, recency, T, t) -> np.ndar
     codes, (x_distinct, age_distinct, horizon_distinct) = distinct_rows(x, age, horizon)
     if_alive = expected_if_alive(params, x_distinct, age_distinct, horizon_distinct)
     return p_alive_validated(params, x, t_x, age) * if_alive[codes].reshape(x.shape)
-
-
-def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """The distinct rows of equal-shape columns, and each row's number among them.
-
-    The 2F1 of eq. (10) for customers alive at T depends on (x, T) and the
-    horizon only, never on t_x: every per-customer function evaluates it
-    once per distinct row (with day-granular data 1,000,000 customers have a
-    few thousand distinct (x, T) pairs) and spreads it back with ``codes``.
-
-    Returns
-    -------
-    codes : ndarray of int
-        Flat row index -> index into the distinct rows (first occurrence order).
-    distinct : tuple of ndarray
-        The distinct values of each column, one entry per distinct row.
-    """
-    flat = [np.asarray(column).reshape(-1) for column in columns]
-    table = pd.DataFrame({str(number): column for number, column in enumerate(flat)})
-    codes = table.groupby(list(table.columns), sort=False).ngroup().to_numpy()
-    first_row = np.empty(codes.max() + 1 if codes.size else 0, dtype=np.int64)
-    first_row[codes[::-1]] = np.arange(codes.size)[::-1]  # the first occurrence wins
-    return codes, tuple(column[first_row] for column in flat)
 
 
 def expected_purchases_new(params: BGNBDParams, t) -> np.ndarray:

@@ -24,11 +24,20 @@ def float_array(name: str, value) -> np.ndarray:
 
 
 def require(name: str, array: np.ndarray, ok: np.ndarray, allowed: str) -> None:
-    """Raise ``NumError`` naming the first value of ``array`` where ``ok`` is False (the two broadcast)."""
+    """Raise ``NumError`` naming the first value of ``array`` where ``ok`` is False (the two broadcast).
+
+    The error's ``rows`` are the values where ``ok`` is False.
+    """
     if not np.all(ok):
         array, ok = np.broadcast_arrays(np.asarray(array), np.asarray(ok))
         bad = array[~ok].flat[0]
-        raise NumError(f"{name} must be {allowed} (got {bad:g})")
+        raise with_rows(NumError(f"{name} must be {allowed} (got {bad:g})"), ~ok)
+
+
+def with_rows(error: CLVError, rows: np.ndarray) -> CLVError:
+    """``error`` with its ``rows``: which of the checked values break the rule."""
+    error.rows = np.asarray(rows, dtype=bool)
+    return error
 
 
 def scalar(name: str, value) -> float:

@@ -34,6 +34,7 @@ from clv_xl.models.uncertainty import delta_method_interval
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.rfm import days_per_unit
+from clv_xl.models.rows import distinct_rows
 
 
 def step_discount_factors(
@@ -116,7 +117,7 @@ def customer_lifetime_value(
     )
     spend = gamma_gamma_model.expected_spend(gamma_gamma, x, spend_mean)
     # purchases if alive depend on (x, T) only: compute them once per distinct pair
-    codes, (x_distinct, age_distinct) = bgnbd_model.distinct_rows(x, age)
+    codes, (x_distinct, age_distinct) = distinct_rows(x, age)
     _check_work(len(x_distinct), len(step_ends))
     discounted_purchases = np.zeros(x_distinct.shape)
     previous = np.zeros(x_distinct.shape)

@@ -25,7 +25,8 @@ from clv_xl.models import fitting
 from clv_xl.models.params import ModelParams
 from clv_xl.models.uncertainty import delta_method_interval
 from clv_xl.models.checks import discount_rate as checked_discount_rate
-from clv_xl.models.checks import float_array, require, scalar
+from clv_xl.models.checks import float_array, require, scalar, with_rows
+from clv_xl.models.rows import distinct_rows
 
 PARAM_NAMES = ("gamma", "delta")
 #: Fewest survivor values a fit accepts: the cohort size and one period per parameter.
@@ -185,17 +186,17 @@ def _discounted_survival_sum(params: SBGParams, shift, discount_rate):
     """
     d = checked_discount_rate("discount_rate", discount_rate)
     if params.gamma <= 1 and np.any(d == 0):
-        raise NumError(
+        raise with_rows(NumError(
             f"discount_rate must be > 0 when gamma <= 1 (got 0 with gamma = {params.gamma:g}): "
             "the undiscounted expected lifetime is infinite"
-        )
+        ), d == 0)
     delta, d = np.broadcast_arrays(params.delta + np.asarray(shift, dtype=float), d)
-    pairs, inverse = np.unique(np.stack([delta.reshape(-1), d.reshape(-1)], axis=1), axis=0, return_inverse=True)
+    codes, pairs = distinct_rows(delta, d)
     totals = np.array([
         (params.gamma + b - 1.0) / (params.gamma - 1.0) if rate == 0 else _hyp2f1_one(b, params.gamma, rate)
-        for b, rate in pairs
+        for b, rate in zip(*pairs)
     ])
-    return totals[inverse.reshape(-1)].reshape(d.shape)
+    return totals[codes].reshape(d.shape)
 
 
 def _hyp2f1_one(b, gamma, d):

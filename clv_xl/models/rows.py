@@ -1,0 +1,30 @@
+"""Rows of equal-length columns computed once per distinct row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The distinct rows of equal-shape columns, and each row's number among them.
+
+    An expensive value that depends on a few columns only is computed once
+    per distinct row and spread back with ``codes``: the 2F1 of BG/NBD eq. (10)
+    depends on (x, T) and the horizon only (with day-granular data 1,000,000
+    customers have a few thousand distinct pairs), the sBG series on the
+    discount rate and the renewals. A hash grouping (pandas), not a sort.
+
+    Returns
+    -------
+    codes : ndarray of int
+        Flat row index -> index into the distinct rows (first occurrence order).
+    distinct : tuple of ndarray
+        The distinct values of each column, one entry per distinct row.
+    """
+    flat = [np.asarray(column).reshape(-1) for column in columns]
+    table = pd.DataFrame({str(number): column for number, column in enumerate(flat)})
+    codes = table.groupby(list(table.columns), sort=False).ngroup().to_numpy()
+    first_row = np.empty(codes.max() + 1 if codes.size else 0, dtype=np.int64)
+    first_row[codes[::-1]] = np.arange(codes.size)[::-1]  # the first occurrence wins
+    return codes, tuple(column[first_row] for column in flat)
