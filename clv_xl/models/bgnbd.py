@@ -560,9 +560,11 @@ def expected_purchases_new(params: BGNBDParams, t) -> np.ndarray:
     """Expected repeat purchases of a new customer in (0, t], eq. (7).
 
     E[X(t)] = (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))],
-    evaluated in the stable form of :func:`_tail_term` (x = 0, T = 0). The
-    first purchase at time 0 is not counted.
+    evaluated in the stable form of :func:`_tail_term` (x = 0, T = 0), once
+    per distinct horizon. The first purchase at time 0 is not counted.
     """
     horizon = float_array("t", t)
     require("t", horizon, horizon >= 0, ">= 0")
-    return expected_if_alive(params, np.zeros_like(horizon), np.zeros_like(horizon), horizon)
+    codes, (distinct,) = distinct_rows(horizon)
+    zeros = np.zeros_like(distinct)
+    return expected_if_alive(params, zeros, zeros, distinct)[codes].reshape(horizon.shape)
