@@ -1,7 +1,9 @@
 """Maximum-likelihood driver shared by the BG/NBD, Gamma-Gamma and sBG fits.
 
 All three models have strictly positive parameters; they are estimated on the
-log scale (``theta = log(param)``) with L-BFGS-B and an analytic gradient.
+log scale (``theta = log(param)``) with L-BFGS-B and an analytic gradient. On
+large data (:func:`pilot_step`) L-BFGS-B runs on a systematic sample and Newton
+steps on all rows finish the fit (:func:`_optimum`).
 """
 
 from __future__ import annotations
@@ -135,6 +137,7 @@ def pilot_step(n_rows: int) -> int | None:
 
 
 def _lbfgs(objective: Objective, start: np.ndarray) -> OptimizeResult:
+    """L-BFGS-B from ``start`` within the log-parameter bounds."""
     bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * start.size
     with np.errstate(all="ignore"):
         return minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=LBFGS_OPTIONS)
