@@ -23,6 +23,7 @@ const pyodide = await loadPyodide({
   env: {
     HOME: "/home/pyodide",
     PYTHONHASHSEED: "0",
+    HYPOTHESIS_PROFILE: process.env.HYPOTHESIS_PROFILE ?? "default", // "ci" in .ci/run: the same examples each run
     XLWINGS_LICENSE_KEY: process.env.XLWINGS_LICENSE_KEY ?? "noncommercial",
   },
   stdout: (line) => process.stdout.write(line + "\n"),
