@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from clv_xl.errors import NumError
 from clv_xl.models import bgnbd, gamma_gamma
 from clv_xl.models.bgnbd import BGNBDParams
-from clv_xl.models.clv import customer_lifetime_value, step_discount_factors
+from clv_xl.models.clv import customer_lifetime_value, customer_lifetime_value_interval, step_discount_factors
 from clv_xl.models.gamma_gamma import GammaGammaParams
+from clv_xl.models.uncertainty import delta_method_interval
 import cdnow
 
 BGNBD = BGNBDParams(**cdnow.BGNBD)  # weeks, CDNOW
@@ -92,3 +93,18 @@ def test_a_runaway_horizon_on_many_distinct_customers_is_refused_not_frozen():
         clv(0.1, horizon=1200.0, **customers)
     few = {name: values[:1000] for name, values in customers.items()}
     assert np.isfinite(clv(0.1, horizon=1200.0, **few)).all()  # the same horizon for 1,000 customers
+
+
+def test_the_interval_reuses_the_purchases_and_equals_the_plain_delta_method(monkeypatch):
+    fitted_bg = BGNBDParams(**cdnow.BGNBD, covariance=np.diag([0.01, 0.3, 0.2, 0.7]) ** 2)
+    fitted_gg = GammaGammaParams(**cdnow.GAMMA_GAMMA, covariance=np.diag([0.3, 0.1, 1.0]) ** 2)
+    settings = dict(horizon=52.0, annual_discount_rate=0.1, margin=0.3)
+    plain = delta_method_interval(
+        lambda bg, gg: customer_lifetime_value(bg, gg, **CUSTOMERS, **settings), (fitted_bg, fitted_gg))
+    calls = []
+    expected_if_alive = bgnbd.expected_if_alive
+    monkeypatch.setattr(bgnbd, "expected_if_alive", lambda *args: calls.append(1) or expected_if_alive(*args))
+    reused = customer_lifetime_value_interval(fitted_bg, fitted_gg, **CUSTOMERS, **settings)
+    for ours, theirs in zip(reused, plain):
+        assert np.array_equal(ours, theirs)
+    assert len(calls) == 9 * 52  # the fitted and the 8 shifted BG/NBD parameter sets, 52 steps each
