@@ -78,7 +78,8 @@ def conditional_rows(table, header):
 
 
 def interval_rows(name, value, low, high):
-    """A header (name, 95% low, 95% high), then one row per value."""
-    return [[name, "95% low", "95% high"]] + [list(map(float, row)) for row in
-                                              np.column_stack([np.ravel(value), np.ravel(low), np.ravel(high)])]
+    """A header (name, 95% low, 95% high), then one row per value (one ``tolist``, the GC paused)."""
+    with gc_paused():
+        rows = np.column_stack([np.ravel(value), np.ravel(low), np.ravel(high)]).astype(float).tolist()
+    return [[name, "95% low", "95% high"]] + rows
 

@@ -118,17 +118,23 @@ def customer_lifetime_value(
 
 
 class _Customers(NamedTuple):
-    """The customers' summaries, checked and broadcast together."""
+    """The customers' summaries, checked and broadcast together, with their distinct (x, T) pairs."""
 
     x: np.ndarray
     t_x: np.ndarray
     T: np.ndarray
     monetary: np.ndarray
+    codes: np.ndarray  # each customer's number among the distinct (x, T) pairs
+    x_distinct: np.ndarray
+    age_distinct: np.ndarray
 
     @classmethod
     def validated(cls, frequency, recency, T, monetary) -> "_Customers":
         x, t_x, age = bgnbd_model.validated_summary(frequency, recency, T)
-        return cls(*broadcast(frequency=x, recency=t_x, T=age, monetary=float_array("monetary", monetary)))
+        x, t_x, age, spend = broadcast(frequency=x, recency=t_x, T=age, monetary=float_array("monetary", monetary))
+        # purchases if alive depend on (x, T) only: they are computed once per distinct pair
+        codes, (x_distinct, age_distinct) = distinct_rows(x, age)
+        return cls(x, t_x, age, spend, codes, x_distinct, age_distinct)
 
 
 def _checked_margin(margin) -> float:
@@ -142,8 +148,7 @@ def _discounted_purchases(customers: _Customers, bgnbd: BGNBDParams, *, horizon:
     """P(alive) times the discounted expected repeat purchases over the horizon, per customer (BG/NBD only)."""
     step_ends, factors = step_discount_factors(horizon, step, time_unit, annual_discount_rate)
     x, t_x, age = customers.x, customers.t_x, customers.T
-    # purchases if alive depend on (x, T) only: compute them once per distinct pair
-    codes, (x_distinct, age_distinct) = distinct_rows(x, age)
+    codes, x_distinct, age_distinct = customers.codes, customers.x_distinct, customers.age_distinct
     _check_work(len(x_distinct), len(step_ends))
     discounted_purchases = np.zeros(x_distinct.shape)
     previous = np.zeros(x_distinct.shape)
