@@ -132,8 +132,16 @@ def test_columns_rows_and_lists_flatten_row_by_row():
     assert cells.flat_cells([1.0, "ab", None]) == cells.Cells([1.0, "ab", None], (3, 1), frozenset({float, str, type(None)}))
     assert cells.flat_cells(["a", "b"]) == cells.Cells(["a", "b"], (2, 1), frozenset({str}))
     assert cells.flat_cells([[1.0, 2.0], [3.0, 4.0]]) == cells.Cells([1.0, 2.0, 3.0, 4.0], (2, 2), frozenset({float}))
-    assert cells.flat_cells([(1.0,), (2.0,)]) == cells.Cells([1.0, 2.0], (2, 1), frozenset({float}))
-    assert cells.flat_cells(np.array([[1.5], [2.5]])) == cells.Cells([1.5, 2.5], (2, 1), frozenset({float}))
+    # a column of plain numbers is read in one pass; its types are then those a number column may hold
+    assert cells.flat_cells([(1.0,), (2.0,)]) == cells.Cells([1.0, 2.0], (2, 1), cells.NUMBER_CELLS)
+    assert cells.flat_cells(np.array([[1.5], [2.5]])) == cells.Cells([1.5, 2.5], (2, 1), cells.NUMBER_CELLS)
+    assert cells.flat_cells([[3], [2.5]]) == cells.Cells([3, 2.5], (2, 1), cells.NUMBER_CELLS)  # Lite: ints
+
+
+def test_booleans_and_numpy_numbers_are_not_taken_for_plain_numbers():
+    grid = cells.numeric_grid("x", [[1.0], [True], [2]])
+    assert grid.floats[[0, 2], 0].tolist() == [1.0, 2.0] and grid.messages == {1: "#VALUE! x must be a number (got True)"}
+    assert cells.flat_cells([[np.float64(1.5)], [2.0]]).types == frozenset({np.float64, float})
 
 
 @settings(max_examples=100, deadline=None)
