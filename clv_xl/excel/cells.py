@@ -221,11 +221,11 @@ def _plain_floats(cells: Cells) -> np.ndarray:
 
 
 def _floats_of(values: list, types: frozenset) -> np.ndarray:
-    """The values of ``types`` as floats, NaN for the others."""
-    plain = _of_types(values, types)
-    floats = np.full(len(values), np.nan)
-    floats[plain] = np.array(values, dtype=object)[plain].astype(float)
-    return floats
+    """The values of ``types`` as floats, NaN for the others (replaced in a copy, then one ``np.fromiter``)."""
+    numbers = list(values)
+    for index in np.flatnonzero(~_of_types(values, types)).tolist():
+        numbers[index] = np.nan
+    return np.fromiter(numbers, dtype=float, count=len(numbers))
 
 
 def broadcast_shape(grids: dict) -> tuple:
