@@ -33,7 +33,7 @@ from scipy.special import exprel
 
 from .errors import DivZeroError, NumError, ShapeError
 from .models.checks import discount_rate as checked_discount_rate
-from .models.checks import float_array, require
+from .models.checks import float_array, require, with_rows
 
 DEFAULT_THREE_TIER_LABELS = ("High", "Medium", "Low")
 MIN_TIERS, MAX_TIERS = 2, 10
@@ -252,7 +252,7 @@ def churn_rate(customers_start, customers_end, new_customers=DEFAULT_NEW_CUSTOME
     """
     start = _non_negative("customers_start", customers_start)
     if (start == 0).any():
-        raise DivZeroError("customers_start must be > 0 (got 0)")
+        raise with_rows(DivZeroError("customers_start must be > 0 (got 0)"), start == 0)
     end = _non_negative("customers_end", customers_end)
     new = _non_negative("new_customers", new_customers)
     lost = start + new - end
@@ -326,7 +326,7 @@ def cac_ratio(clv, acquisition_cost):
     value = float_array("clv", clv)
     cost = _non_negative("acquisition_cost", acquisition_cost)
     if (cost == 0).any():
-        raise DivZeroError("acquisition_cost must be > 0 (got 0)")
+        raise with_rows(DivZeroError("acquisition_cost must be > 0 (got 0)"), cost == 0)
     return _result(value / cost)
 
 
@@ -355,7 +355,7 @@ def cac_payback(margin_per_period, acquisition_cost):
     cost = _non_negative("acquisition_cost", acquisition_cost)
     margin = float_array("margin_per_period", margin_per_period)
     if (margin == 0).any():
-        raise DivZeroError("margin_per_period must be > 0 (got 0); it never pays back")
+        raise with_rows(DivZeroError("margin_per_period must be > 0 (got 0); it never pays back"), margin == 0)
     require("margin_per_period", margin, margin >= 0, "> 0")
     return _result(cost / margin)
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clv_xl import udfs
+from clv_xl import formula, udfs
 from clv_xl.excel import cells, fit_cache
 from clv_xl.models import sbg as sbg_model
 from clv_xl.models.checks import require
@@ -92,6 +92,22 @@ def test_rows_a_check_names_are_computed_apart_whatever_their_number():
     assert messages[1] == "#NUM! rate must be > 0 (got 0)" and messages[3] == "#NUM! rate must be > 0 (got -0.5)"
     assert np.array_equal(values[0::4], np.full(50_000, 0.1)) and np.isnan(values[1::4]).all()
     assert len(calls) <= 4  # all rows, each distinct refused row alone, the rest
+
+
+@pytest.mark.parametrize("name, function, arguments", [
+    ("CLV_CAC_RATIO", "cac_ratio", lambda zeros: ([[100.0]] * len(zeros), zeros)),
+    ("CLV_PAYBACK", "cac_payback", lambda zeros: (zeros, [[100.0]] * len(zeros))),
+    ("CLV_CHURN_RATE", "churn_rate", lambda zeros: (zeros, [[0.0]] * len(zeros))),
+])
+def test_many_divisions_by_zero_cost_a_few_calls(monkeypatch, name, function, arguments):
+    zeros = [[0.0] if row % 10 == 0 else [float(row % 97 + 1)] for row in range(10_000)]
+    calls = []
+    pure = getattr(formula, function)
+    monkeypatch.setattr(formula, function, lambda *args, **kwargs: calls.append(1) or pure(*args, **kwargs))
+    result = getattr(udfs, name)(*arguments(zeros))
+    assert all(row[0].startswith("#DIV/0! ") for row in result[::10])
+    assert all(isinstance(row[0], float) for index, row in enumerate(result) if index % 10)
+    assert len(calls) <= 3  # all rows, the one distinct refused row alone, the rest
 
 
 def test_a_what_if_column_with_refused_rates_costs_a_few_calls():
