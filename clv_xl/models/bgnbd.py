@@ -30,7 +30,7 @@ from clv_xl.errors import FitError, NumError
 from clv_xl.models import fitting
 from clv_xl.models.params import ModelParams
 from clv_xl.models.checks import broadcast, float_array, require
-from clv_xl.models.rows import distinct_rows
+from clv_xl.models.rows import distinct_rows, distinct_values
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
@@ -86,9 +86,7 @@ class _Customers:
         """The customers with x > 0 (:class:`_Repeaters`)."""
         rows = self.x > 0
         x, t_x, age, w = self.x[rows], self.t_x[rows], self.T[rows], self.weights[rows]
-        x_index, x_values = pd.factorize(x, sort=True)
-        x_index = x_index.astype(np.intp, copy=False)  # np.bincount takes intp, 32-bit on wasm32 (Pyodide)
-        x_weights = np.bincount(x_index, weights=w, minlength=x_values.size)
+        x_index, x_values, x_weights = distinct_values(x, w)
         return _Repeaters(x, t_x, age, w, x_values, x_index, x_weights)
 
     @classmethod

@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy.special import digamma, gammaln
 
 from clv_xl.errors import FitError, NumError
 from clv_xl.models import fitting
 from clv_xl.models.params import ModelParams
 from clv_xl.models.checks import broadcast, float_array, require
+from clv_xl.models.rows import distinct_values
 
 PARAM_NAMES = ("p", "q", "gamma")
 #: Fewest repeat buyers a fit accepts: one per parameter.
@@ -83,8 +83,7 @@ class _Buyers:
 
     def __init__(self, x, z):
         self.x, self.total_spend = x, x * z
-        x_index, self.x_values = pd.factorize(x, sort=True)
-        self.x_counts = np.bincount(x_index.astype(np.intp, copy=False), minlength=self.x_values.size)
+        _, self.x_values, self.x_counts = distinct_values(x)
         log_z = np.log(z)
         self.sum_log_z, self.sum_x_log_z = log_z.sum(), fitting.dot(x, log_z)
 

@@ -1,4 +1,4 @@
-"""Rows of equal-length columns computed once per distinct row."""
+"""Work done once per distinct row (or value) of equal-length columns."""
 
 from __future__ import annotations
 
@@ -28,3 +28,23 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, .
     first_row = np.empty(codes.max() + 1 if codes.size else 0, dtype=np.int64)
     first_row[codes[::-1]] = np.arange(codes.size)[::-1]  # the first occurrence wins
     return codes, tuple(column[first_row] for column in flat)
+
+
+def distinct_values(values: np.ndarray, weights: np.ndarray | None = None):
+    """The sorted distinct ``values``, each value's index among them and the weights summed per distinct value.
+
+    The likelihoods compute their terms in x only once per distinct frequency x
+    and weigh them by the customers (or the weights) that have it. Without
+    ``weights`` each value counts 1.
+
+    Returns
+    -------
+    index : ndarray of intp
+        Position of each value in ``distinct`` (``np.bincount`` takes intp, 32-bit on wasm32).
+    distinct : ndarray
+    totals : ndarray
+        The weights (or counts) summed per distinct value.
+    """
+    index, distinct = pd.factorize(values, sort=True)
+    index = index.astype(np.intp, copy=False)
+    return index, distinct, np.bincount(index, weights=weights, minlength=distinct.size)
