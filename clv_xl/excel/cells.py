@@ -539,17 +539,17 @@ def id_column(name, value) -> np.ndarray:
     stays the number 1001 (numpy would turn it into the text "1001.0").
     """
     cells = _column(name, value, blank_ok=False)
-    if cells.types <= PLAIN_NUMBER_TYPES:
-        ids = _plain_floats(cells)
-    elif cells.types == {str}:
+    if cells.types == {str}:
         return np.array(cells.values)
-    else:
-        ids = np.empty(len(cells.values), dtype=object)
-        ids[:] = cells.values
-    infinite = np.isinf(_plain_floats(cells) if ids.dtype == object else ids)
+    numbers = _plain_floats(cells)  # NaN for the cells that are not numbers
+    infinite = np.isinf(numbers)
     if infinite.any():
         row = int(np.argmax(infinite))
         raise NumError(f"{name} row {row + 1} must be text or a finite number (got {_show(cells.values[row])})")
+    if cells.types <= PLAIN_NUMBER_TYPES:
+        return numbers
+    ids = np.empty(len(cells.values), dtype=object)
+    ids[:] = cells.values
     return ids
 
 
