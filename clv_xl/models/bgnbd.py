@@ -339,11 +339,11 @@ def _objective(data: _Customers):
         value, gradient = _total_log_likelihood(*params, data)
         return -value / total_weight, -gradient * params / total_weight
 
-    def hessian(log_params):
+    def hessian(log_params, gradient):
+        # d2/dlog p_i dlog p_j = p_i p_j d2/dp_i dp_j + [i = j] p_i d/dp_i; the second term is the objective's
+        # own gradient in the log-parameters
         params = np.exp(log_params)
-        _, gradient = _total_log_likelihood(*params, data)
-        natural = _total_hessian(*params, data)
-        return -(natural * np.outer(params, params) + np.diag(gradient * params)) / total_weight
+        return -_total_hessian(*params, data) * np.outer(params, params) / total_weight + np.diag(gradient)
 
     return objective, hessian
 

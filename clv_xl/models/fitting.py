@@ -53,7 +53,7 @@ def maximize(
     n_customers: float,
     remedy: str,
     pilot: Objective | None = None,
-    hessian: Callable[[np.ndarray], np.ndarray] | None = None,
+    hessian: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> Fit:
     """Minimise ``neg_mean_log_likelihood`` over log-parameters and check the data identify the optimum.
 
@@ -76,8 +76,10 @@ def maximize(
         :func:`pilot_step`). Given, the optimiser runs on the sample and
         Newton steps on the whole data finish the job (:func:`_optimum`).
     hessian : callable, optional
-        ``f(log_params) -> matrix``: the Hessian of ``neg_mean_log_likelihood``,
-        analytic; without it, central differences of the gradient (8 more
+        ``f(log_params, gradient) -> matrix``: the Hessian of
+        ``neg_mean_log_likelihood``, analytic, given its gradient there (the
+        diagonal term of the chain rule to the log scale; the optimiser has it
+        already). Without it, central differences of the gradient (8 more
         evaluations for 4 parameters).
 
     Returns
@@ -112,7 +114,7 @@ def maximize(
         raise FitError(f"the fit stayed at its starting point ({_shown(names, np.exp(start))}): the likelihood "
                        f"is flat there, so the data do not identify {_joined(names)}; {remedy}")
     with np.errstate(all="ignore"):
-        curvature = _log_hessian(neg_mean_log_likelihood, result.x) if hessian is None else hessian(result.x)
+        curvature = _log_hessian(neg_mean_log_likelihood, result.x) if hessian is None else hessian(result.x, result.jac)
     _check_identified(neg_mean_log_likelihood, result.x, result.fun, curvature, names, n_customers, remedy)
     params = np.exp(result.x)
     return Fit(params, -float(result.fun), covariance(curvature, result.jac, params, n_customers))
