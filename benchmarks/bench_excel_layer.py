@@ -78,14 +78,18 @@ def transaction_lists(size, seed):
 
 
 class Bench:
-    """Collects table rows: function, seconds, coercion seconds, lifetimes seconds, note."""
+    """Collects table rows: function, seconds, coercion seconds, lifetimes seconds, note.
+
+    A call is timed ``repeat`` times (1 for a fit: a second call would be a cache hit), the coercion
+    always best of 3, so that its share is not one cold run's noise.
+    """
 
     def __init__(self):
         self.rows = []
 
     def add(self, label, call, coercion=None, theirs=None, compare=None, repeat=1):
         ours_time, ours = timed(call, repeat)
-        coercion_time = timed(coercion, repeat)[0] if coercion else None
+        coercion_time = timed(coercion, 3)[0] if coercion else None
         theirs_time, note = None, ""
         if theirs is not None and lifetimes is not None:
             theirs_time, their_result = timed(theirs)
@@ -167,15 +171,15 @@ def per_customer_rows(bench, customers):
         return f"max rel diff {np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-12)):.1e}"
 
     bench.add(f"CLV_PALIVE, {size:,} customers", lambda: udfs.CLV_PALIVE(BGNBD_BLOCK, frequency, recency, age),
-              coercion=numbers(frequency, recency, age),
+              coercion=numbers(frequency, recency, age), repeat=3,
               theirs=lambda: fitter.conditional_probability_alive(*arrays), compare=largest_difference)
     bench.add(f"CLV_PURCHASES (52 weeks), {size:,} customers",
               lambda: udfs.CLV_PURCHASES(BGNBD_BLOCK, frequency, recency, age, 52.0),
-              coercion=numbers(frequency, recency, age),
+              coercion=numbers(frequency, recency, age), repeat=3,
               theirs=lambda: fitter.conditional_expected_number_of_purchases_up_to_time(52.0, *arrays),
               compare=largest_difference)
     bench.add(f"CLV_SPEND, {size:,} customers", lambda: udfs.CLV_SPEND(GG_BLOCK, frequency, monetary),
-              coercion=numbers(frequency, monetary),
+              coercion=numbers(frequency, monetary), repeat=3,
               theirs=lambda: spend_fitter.conditional_expected_average_profit(arrays[0], customers["monetary"]),
               compare=largest_difference)
     bench.add(f"CLV_PREDICT (52 weeks), {size:,} customers",
@@ -183,7 +187,7 @@ def per_customer_rows(bench, customers):
               coercion=numbers(frequency, recency, age, monetary))
     horizons = column(np.full(size, 52.0))
     bench.add(f"CLV_PURCHASES_NEW, {size:,} horizons", lambda: udfs.CLV_PURCHASES_NEW(BGNBD_BLOCK, horizons),
-              coercion=numbers(horizons))
+              coercion=numbers(horizons), repeat=3)
 
 
 def rfm_rows(bench, size):
@@ -207,9 +211,9 @@ def rfm_rows(bench, size):
                 cells.summary_columns(amounts=amounts))
 
     bench.add(f"CLV_RFM (days), {size:,} order lines", lambda: udfs.CLV_RFM(ids, dates, amounts, None, "D"),
-              coercion=coercion, theirs=theirs, compare=identical)
+              coercion=coercion, theirs=theirs, compare=identical, repeat=3)
     bench.add(f"CLV_COHORT (months), {size:,} order lines", lambda: udfs.CLV_COHORT(ids, dates, "M"),
-              coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates)))
+              coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates)), repeat=3)
 
 
 def closed_form_rows(bench, rng, size):
@@ -276,10 +280,10 @@ def validation_rows(bench, customers, fit_block, size):
               coercion=numbers(frequency, age))
     bench.add(f"CLV_CONDITIONAL, {customers_label}",
               lambda: udfs.CLV_CONDITIONAL(BGNBD_BLOCK, frequency, recency, age, holdout_purchases, 39.0),
-              coercion=numbers(frequency, recency, age, holdout_purchases))
+              coercion=numbers(frequency, recency, age, holdout_purchases), repeat=3)
     bench.add(f"CLV_CONDITIONAL_SPEND, {customers_label}",
               lambda: udfs.CLV_CONDITIONAL_SPEND(GG_BLOCK, frequency, monetary, holdout_purchases, holdout_spend),
-              coercion=numbers(frequency, monetary, holdout_purchases, holdout_spend))
+              coercion=numbers(frequency, monetary, holdout_purchases, holdout_spend), repeat=3)
     daily = day_granular_customers(len(customers), seed=2)
     daily_spend = np.where(daily["frequency"] > 0, rng.gamma(6.0, 5.0, len(daily)), 0.0)
     daily_columns = [column(daily[n]) for n in ("frequency", "recency", "T")] + [column(daily_spend)]
@@ -296,9 +300,9 @@ def validation_rows(bench, customers, fit_block, size):
     bench.add(f"CLV_HOLDOUT (weeks), {lines}",
               lambda: udfs.CLV_HOLDOUT(ids, dates, amounts, dt.datetime(2023, 6, 30), dt.datetime(2023, 12, 31)),
               coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates),
-                                cells.summary_columns(amounts=amounts)))
+                                cells.summary_columns(amounts=amounts)), repeat=3)
     bench.add(f"CLV_TRACKING (weeks), {lines}", lambda: udfs.CLV_TRACKING(BGNBD_BLOCK, ids, dates),
-              coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates)))
+              coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates)), repeat=3)
 
 
 def subscription_rows(bench, size):

@@ -30,7 +30,7 @@ from clv_xl.errors import FitError, NumError
 from clv_xl.models import fitting
 from clv_xl.models.params import ModelParams
 from clv_xl.models.checks import broadcast, float_array, require
-from clv_xl.models.rows import distinct_rows, distinct_values
+from clv_xl.models.rows import distinct_rows, distinct_values, repeats_in_sample
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
@@ -63,10 +63,6 @@ class _Repeaters(NamedTuple):
     x_values: np.ndarray  # the distinct x
     x_index: np.ndarray  # each row's index into x_values
     x_weights: np.ndarray  # the weights summed per distinct x
-
-
-#: Rows whose ages decide whether merging identical customers pays (:meth:`_Customers.compressed`).
-MERGE_SAMPLE = 10_000
 
 
 class _Customers:
@@ -106,11 +102,12 @@ class _Customers:
         """Identical (x, t_x, T) rows merged, their weights summed: same likelihood, fewer rows.
 
         Merging pays when many customers share an age T (dates at daily
-        resolution). When the first :data:`MERGE_SAMPLE` rows all have
-        different ages (continuous times) the grouping (about 1 s at 1,000,000
-        rows) is skipped; the likelihood is the same either way.
+        resolution). When the leading rows all have different ages
+        (continuous times; :func:`clv_xl.models.rows.repeats_in_sample`) the
+        grouping (about 1 s at 1,000,000 rows) is skipped; the likelihood is
+        the same either way.
         """
-        if not pd.Series(self.T[:MERGE_SAMPLE]).duplicated().any():
+        if not repeats_in_sample(self.T):
             return self
         table = pd.DataFrame({"x": self.x, "t_x": self.t_x, "T": self.T, "w": self.weights})
         merged = table.groupby(["x", "t_x", "T"], sort=False)["w"].sum().reset_index()

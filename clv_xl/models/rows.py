@@ -6,6 +6,23 @@ import numpy as np
 import pandas as pd
 
 
+#: Leading rows that decide whether grouping identical rows pays (:func:`repeats_in_sample`).
+MERGE_SAMPLE = 10_000
+
+
+def repeats_in_sample(*columns: np.ndarray) -> bool:
+    """Whether any two of the first :data:`MERGE_SAMPLE` rows of the columns are identical.
+
+    Grouping pays when many rows repeat (ages in whole days: 1,000,000
+    customers have a few thousand distinct pairs) and costs about 0.15 s per
+    1,000,000 rows when none do (continuous ages). The leading rows decide;
+    the results are the same either way, only the time differs.
+    """
+    sample = pd.DataFrame({str(number): np.asarray(column).reshape(-1)[:MERGE_SAMPLE]
+                           for number, column in enumerate(columns)})
+    return bool(sample.duplicated().any())
+
+
 def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """The distinct rows of equal-shape columns, and each row's number among them.
 
@@ -13,7 +30,9 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, .
     per distinct row and spread back with ``codes``: the 2F1 of BG/NBD eq. (10)
     depends on (x, T) and the horizon only (with day-granular data 1,000,000
     customers have a few thousand distinct pairs), the sBG series on the
-    discount rate and the renewals. A hash grouping (pandas), not a sort.
+    discount rate and the renewals. A hash grouping (pandas), not a sort;
+    skipped when the leading rows do not repeat (:func:`repeats_in_sample`),
+    every row then being its own group.
 
     Returns
     -------
@@ -23,6 +42,8 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, .
         The distinct values of each column, one entry per distinct row.
     """
     flat = [np.asarray(column).reshape(-1) for column in columns]
+    if not repeats_in_sample(*flat):
+        return np.arange(flat[0].size), tuple(flat)
     table = pd.DataFrame({str(number): column for number, column in enumerate(flat)})
     codes = table.groupby(list(table.columns), sort=False).ngroup().to_numpy()
     first_row = np.empty(codes.max() + 1 if codes.size else 0, dtype=np.int64)
