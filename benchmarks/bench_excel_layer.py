@@ -182,9 +182,12 @@ def per_customer_rows(bench, customers):
               coercion=numbers(frequency, monetary), repeat=3,
               theirs=lambda: spend_fitter.conditional_expected_average_profit(arrays[0], customers["monetary"]),
               compare=largest_difference)
-    bench.add(f"CLV_PREDICT (52 weeks), {size:,} customers",
+    bench.add(f"CLV_PREDICT (52 weeks, 10% a year), {size:,} customers",
               lambda: udfs.CLV_PREDICT(BGNBD_BLOCK, GG_BLOCK, frequency, recency, age, monetary, 52.0, 0.3, 0.1),
               coercion=numbers(frequency, recency, age, monetary))
+    bench.add(f"CLV_PREDICT (52 weeks, undiscounted), {size:,} customers",
+              lambda: udfs.CLV_PREDICT(BGNBD_BLOCK, GG_BLOCK, frequency, recency, age, monetary, 52.0, 0.3, 0.0),
+              coercion=numbers(frequency, recency, age, monetary), repeat=3)
     horizons = column(np.full(size, 52.0))
     bench.add(f"CLV_PURCHASES_NEW, {size:,} horizons", lambda: udfs.CLV_PURCHASES_NEW(BGNBD_BLOCK, horizons),
               coercion=numbers(horizons), repeat=3)

@@ -95,6 +95,19 @@ def test_a_runaway_horizon_on_many_distinct_customers_is_refused_not_frozen():
     assert np.isfinite(clv(0.1, horizon=1200.0, **few)).all()  # the same horizon for 1,000 customers
 
 
+def test_without_discounting_the_horizon_is_one_evaluation_whatever_its_steps(monkeypatch):
+    calls = []
+    expected_if_alive = bgnbd.expected_if_alive
+    monkeypatch.setattr(bgnbd, "expected_if_alive", lambda *args: calls.append(args[-1]) or expected_if_alive(*args))
+    ages = np.linspace(1.0, 104.0, 100_000)  # the runaway horizon above, undiscounted: no work to refuse
+    customers = dict(frequency=np.ones_like(ages), recency=ages / 2, T=ages, monetary=np.full_like(ages, 20.0))
+    values = clv(0.0, horizon=1200.0, **customers)
+    assert calls == [1200.0]
+    purchases = bgnbd.expected_purchases(BGNBD, customers["frequency"], customers["recency"], ages, 1200.0)
+    spend = gamma_gamma.expected_spend(GG, customers["frequency"], customers["monetary"])
+    assert np.allclose(values, 0.3 * spend * purchases, rtol=1e-12)
+
+
 def test_the_interval_reuses_the_purchases_and_equals_the_plain_delta_method(monkeypatch):
     fitted_bg = BGNBDParams(**cdnow.BGNBD, covariance=np.diag([0.01, 0.3, 0.2, 0.7]) ** 2)
     fitted_gg = GammaGammaParams(**cdnow.GAMMA_GAMMA, covariance=np.diag([0.3, 0.1, 1.0]) ** 2)

@@ -147,6 +147,8 @@ def _discounted_purchases(customers: _Customers, bgnbd: BGNBDParams, *, horizon:
                           step: float = 1.0, annual_discount_rate: float = 0.0) -> np.ndarray:
     """P(alive) times the discounted expected repeat purchases over the horizon, per customer (BG/NBD only)."""
     step_ends, factors = step_discount_factors(horizon, step, time_unit, annual_discount_rate)
+    if np.all(factors == 1.0):  # undiscounted: the steps' purchases add up to those of the whole horizon
+        step_ends, factors = step_ends[-1:], factors[-1:]
     x, t_x, age = customers.x, customers.t_x, customers.T
     codes, x_distinct, age_distinct = customers.codes, customers.x_distinct, customers.age_distinct
     _check_work(len(x_distinct), len(step_ends))
@@ -169,7 +171,8 @@ def _value(customers: _Customers, gamma_gamma: GammaGammaParams, discounted_purc
 #: 1,000,000 distinct customers x 52 weekly steps take about 8 s; a step further out costs more
 #: (100,000 x 600 weeks: about 35 s). Data summarised from dates (CLV_RFM: whole days) have a few
 #: thousand distinct (frequency, T) pairs and never come near it; continuous ages at Excel's
-#: full height with a long horizon do, and get a message instead of a frozen sheet.
+#: full height with a long horizon do, and get a message instead of a frozen sheet. Undiscounted, the
+#: steps add up to the whole horizon: one evaluation, whatever the number of steps.
 MAX_EVALUATIONS = 60_000_000
 
 
