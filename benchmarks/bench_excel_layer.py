@@ -224,6 +224,7 @@ def closed_form_rows(bench, rng, size):
     rate = column(rng.uniform(0.05, 0.5, size))
     count = column(rng.integers(100, 1000, size))
     periods = column(rng.integers(0, 60, size))
+    renewed = [[max(period, 1.0)] for (period,) in periods]  # retention starts at period 1
     rows = f"{size:,} rows"
     bench.add(f"floor: list -> array -> list of one column, {rows}",
               lambda: np.fromiter(itertools.chain.from_iterable(value), float).reshape(-1, 1).tolist(), repeat=3)
@@ -238,8 +239,7 @@ def closed_form_rows(bench, rng, size):
         "CLV_PAYBACK": (lambda: udfs.CLV_PAYBACK(value, 300.0), [value]),
         "CLV_SEGMENT": (lambda: udfs.CLV_SEGMENT(value), [value]),
         "CLV_SBG_SURVIVAL": (lambda: udfs.CLV_SBG_SURVIVAL(SBG_BLOCK, periods), [periods]),
-        "CLV_SBG_RETENTION": (lambda: udfs.CLV_SBG_RETENTION(SBG_BLOCK, column(np.maximum(flat(periods), 1))),
-                              [periods]),
+        "CLV_SBG_RETENTION": (lambda: udfs.CLV_SBG_RETENTION(SBG_BLOCK, renewed), [renewed]),
         "CLV_DERL": (lambda: udfs.CLV_DERL(SBG_BLOCK, periods, 0.1, 100.0), [periods]),
     }
     for name, (call, ranges) in cases.items():
