@@ -496,12 +496,17 @@ def CLV_PREDICT(
         Optional time unit of recency, T and horizon: "D", "W" (default), "M" or "Y".
     """
     purchases, spend = arguments.bgnbd_params(bgnbd_params), arguments.gamma_gamma_params(gg_params)
-    settings = {"horizon": arguments.single_number("horizon", horizon), "time_unit": arguments.period(period),
-                "annual_discount_rate": arguments.single_number("annual_discount_rate", annual_discount_rate),
-                "margin": arguments.single_number("margin", margin)}
+    settings = _prediction_settings(horizon, margin, annual_discount_rate, period)
     value = functools.partial(clv_model.customer_lifetime_value, purchases, spend, **settings)
     value(frequency=0.0, recency=0.0, T=0.0, monetary=0.0)  # a bad setting: one message, not one per row
     return evaluate(value, {"frequency": frequency, "recency": recency, "T": T, "monetary": monetary})
+
+
+def _prediction_settings(horizon, margin, annual_discount_rate, period) -> dict:
+    """The single-cell settings CLV_PREDICT and CLV_PREDICT_INTERVAL share, as the CLV model takes them."""
+    return {"horizon": arguments.single_number("horizon", horizon), "time_unit": arguments.period(period),
+            "annual_discount_rate": arguments.single_number("annual_discount_rate", annual_discount_rate),
+            "margin": arguments.single_number("margin", margin)}
 
 
 @excel_function
@@ -850,8 +855,7 @@ def CLV_PREDICT_INTERVAL(
     columns = summary_columns(frequency=frequency, recency=recency, T=T, monetary=monetary)
     value, low, high = customer_lifetime_value_interval(
         purchases, spend, *columns, total=bool(single_cell("total", total)),
-        horizon=arguments.single_number("horizon", horizon), time_unit=arguments.period(period),
-        annual_discount_rate=arguments.single_number("annual_discount_rate", annual_discount_rate), margin=arguments.single_number("margin", margin))
+        **_prediction_settings(horizon, margin, annual_discount_rate, period))
     return results.interval_rows("CLV", value, low, high)
 
 
