@@ -90,11 +90,14 @@ class SheetWriter:
         self.widths = {}
         self.heights = {}
 
-    def columns(self, first, last, width):
-        """Set the width (in characters) of columns ``first`` to ``last``, e.g. "A", "C"."""
-        self.sheet.set_column(f"{first}:{last}", width)
-        for col in range(ord(first), ord(last) + 1):
-            self.widths[chr(col)] = width
+    def columns(self, widths: dict):
+        """Set column widths in characters: ``{"A": 46, "D:M": 13}`` (a column or a span of columns)."""
+        for span, width in widths.items():
+            first, _, last = span.partition(":")
+            last = last or first
+            self.sheet.set_column(f"{first}:{last}", width)
+            for col in range(ord(first), ord(last) + 1):
+                self.widths[chr(col)] = width
 
     def write(self, address, value, style=None):
         row, col = xl_cell_to_rowcol(address)
@@ -151,7 +154,7 @@ class SheetWriter:
 
 
 def write_start(writer):
-    writer.columns("A", "A", 100)
+    writer.columns({"A": 100})
     writer.write("A1", "clv-xl: Customer Lifetime Value in Excel", "title")
     writer.lines("A3", [
         "This workbook computes Customer Lifetime Value (CLV) with the CLV_* functions of the "
@@ -198,11 +201,7 @@ EXAMPLE_INPUTS = 5  # input columns of the Examples sheet (name, value pairs in 
 
 
 def write_examples(writer):
-    writer.columns("A", "A", 46)
-    writer.columns("B", "B", 40)
-    writer.columns("C", "C", 11)
-    writer.columns("D", "M", 13)
-    writer.columns("N", "P", 12)
+    writer.columns({"A": 46, "B": 40, "C": 11, "D:M": 13, "N:P": 12})
     writer.write("A1", "Worked examples from the source documents", "title")
     writer.write("A2", "Each row: the inputs, the CLV_* formula on them, the value the source "
                        "states, and a check (OK when they agree to the cent).", "note")
@@ -240,11 +239,7 @@ def _check_prefix_of_signature(example):
 def write_customers(writer, book, customers):
     sheet = writer.sheet
     sheet.freeze_panes(1, 1)
-    writer.columns("A", "G", 13)
-    writer.columns("H", "H", 3)
-    writer.columns("I", "M", 14)
-    writer.columns("O", "O", 24)
-    writer.columns("P", "S", 14)
+    writer.columns({"A:G": 13, "H": 3, "I:M": 14, "O": 24, "P:S": 14})
     count = len(customers)
     writer.row("A1", list(layout.INPUT_HEADERS.values()), "header")
     writer.row("I1", list(layout.OUTPUT_HEADERS.values()), "output_header")
@@ -309,9 +304,7 @@ def _insert_column_chart(book, sheet, name, rows, label_col, value_col, title, a
 
 
 def write_methods(writer):
-    writer.columns("A", "A", 34)
-    writer.columns("B", "B", 14)
-    writer.columns("C", "C", 60)
+    writer.columns({"A": 34, "B": 14, "C": 60})
     writer.write("A1", "One customer, every method", "title")
     writer.write("A2", "The sources advise computing CLV by several methods and looking at where "
                        "they differ. Time unit: years; payments at the start of each year.", "note")
@@ -364,8 +357,7 @@ def write_methods(writer):
 
 
 def write_churn(writer, counts):
-    writer.columns("A", "A", 26)
-    writer.columns("B", "H", 13)
+    writer.columns({"A": 26, "B:H": 13})
     writer.write("A1", "Churn, retention and lifespan from customer counts", "title")
     writer.write("A2", "Time unit: months. Churn = (start + new - end) / start.", "note")
     writer.row("A3", ["Revenue per month", "Margin", "Discount per month"], "header")
@@ -403,9 +395,7 @@ def write_churn(writer, counts):
 
 
 def write_transactions(writer, transactions):
-    writer.columns("A", "C", 13)
-    writer.columns("E", "E", 16)
-    writer.columns("F", "F", 60)
+    writer.columns({"A:C": 13, "E": 16, "F": 60})
     writer.row(layout.TRANSACTIONS_HEADER_CELL, list(layout.TRANSACTION_HEADERS.values()), "header")
     for row, (customer, date, amount) in enumerate(transactions.itertuples(index=False),
                                                    start=layout.TRANSACTIONS_FIRST_ROW):
@@ -443,10 +433,7 @@ def write_transactions(writer, transactions):
 
 def write_prediction(writer, book, transactions):
     sheet = writer.sheet
-    writer.columns("A", "A", 30)
-    writer.columns("B", "F", 12)
-    writer.columns("G", "K", 14)
-    writer.columns("M", "Q", 13)
+    writer.columns({"A": 30, "B:F": 12, "G:K": 14, "M:Q": 13})
     writer.write("A1", "Predicted CLV from transactions (BG/NBD + Gamma-Gamma)", "title")
     writer.write("A2", "From the order lines on the Transactions sheet: summary, fitted models, "
                        "then per customer P(alive), purchases, spend, CLV and tier.", "hint")
@@ -522,12 +509,7 @@ def write_validation(writer, book, transactions):
     (tables and charts), the value with its 95% interval, and one check row
     per diagnostic with its threshold.
     """
-    writer.columns("A", "A", 44)
-    writer.columns("B", "C", 12)
-    writer.columns("D", "D", 14)
-    writer.columns("E", "E", 40)
-    writer.columns("F", "L", 10)
-    writer.columns("N", "X", 11)
+    writer.columns({"A": 44, "B:C": 12, "D": 14, "E": 40, "F:L": 10, "N:X": 11})
     writer.write("A1", "Can I trust the model? Holdout validation (BG/NBD + Gamma-Gamma)", "title")
     writer.write("A2", "Fitted on the calibration months only, then compared with what the customers did in "
                        "the holdout months they were not fitted on (Fader, Hardie & Lee 2005).", "hint")
@@ -643,8 +625,7 @@ def _insert_validation_charts(book, sheet, periods):
 
 def write_subscription(writer, book):
     sheet = writer.sheet
-    writer.columns("A", "A", 34)
-    writer.columns("B", "J", 12)
+    writer.columns({"A": 34, "B:J": 12})
     writer.write("A1", "Subscriptions: retention projected with the shifted-beta-geometric model", "title")
     writer.write("A2", "Survivors out of 1,000 customers per year, two cohorts (Fader & Hardie 2007). "
                        "Fitted on years 0-7, projected to year 12.", "hint")
@@ -737,9 +718,7 @@ def _insert_survival_chart(book, sheet, first, last):
 
 
 def write_reference(writer):
-    writer.columns("A", "A", 22)
-    writer.columns("B", "B", 60)
-    writer.columns("C", "C", 70)
+    writer.columns({"A": 22, "B": 60, "C": 70})
     writer.write("A1", "Function reference", "title")
     writer.write("A2", "Generated from the functions' own documentation. Optional arguments are "
                        "in brackets; every argument takes a cell or a range (a range spills).", "note")
