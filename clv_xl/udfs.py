@@ -28,9 +28,7 @@ from .excel.cells import (
     evaluate,
     from_grid,
     numeric_grid,
-    single_cell,
     summary_columns,
-    to_date,
     to_serial,
 )
 from .excel.registry import declare_cellwise, excel_functions
@@ -285,8 +283,7 @@ def CLV_RFM(customer_ids, dates, amounts, as_of=None, period="W"):
     ids = id_column("customer_ids", customer_ids)
     days = date_column("dates", dates)
     (spend,) = summary_columns(amounts=amounts)
-    end_cell = single_cell("as_of", as_of)
-    end = None if end_cell is None else to_date("as_of", end_cell)
+    end = arguments.date("as_of", as_of)
     table = rfm_model.rfm_summary(ids, days, spend, as_of=end, time_unit=arguments.period(period))
     return results.customer_rows(table, results.RFM_HEADER)
 
@@ -656,8 +653,8 @@ def CLV_HOLDOUT(customer_ids, dates, amounts, calibration_end, observation_end, 
     ids = id_column("customer_ids", customer_ids)
     days = date_column("dates", dates)
     (spend,) = summary_columns(amounts=amounts)
-    ends = {name: to_date(name, single_cell(name, value)) for name, value in
-            (("calibration_end", calibration_end), ("observation_end", observation_end))}
+    ends = {"calibration_end": arguments.date("calibration_end", calibration_end, required=True),
+            "observation_end": arguments.date("observation_end", observation_end, required=True)}
     table = rfm_model.calibration_and_holdout(ids, days, spend, **ends, time_unit=arguments.period(period))
     return results.customer_rows(table, results.HOLDOUT_HEADER)
 
@@ -689,8 +686,7 @@ def CLV_TRACKING(params, customer_ids, dates, end=None, period="W"):
     model = arguments.bgnbd_params(params)
     ids = id_column("customer_ids", customer_ids)
     days = date_column("dates", dates)
-    end_cell = single_cell("end", end)
-    last = None if end_cell is None else to_date("end", end_cell)
+    last = arguments.date("end", end)
     table = diagnostics.tracking(model, ids, days, end=last, time_unit=arguments.period(period))
     header = ["period", "period end", "actual", "expected", "cumulative actual", "cumulative expected"]
     return [header] + [[float(row.period), to_serial(row.period_end), *map(float, row[2:])]
@@ -854,7 +850,7 @@ def CLV_PREDICT_INTERVAL(
     spend = arguments.fitted_params("gg_params", gg_params, gamma_gamma_model.GammaGammaParams, gamma_gamma_model.PARAM_NAMES)
     columns = summary_columns(frequency=frequency, recency=recency, T=T, monetary=monetary)
     value, low, high = customer_lifetime_value_interval(
-        purchases, spend, *columns, total=bool(single_cell("total", total)),
+        purchases, spend, *columns, total=arguments.flag("total", total),
         **_prediction_settings(horizon, margin, annual_discount_rate, period))
     return results.interval_rows("CLV", value, low, high)
 

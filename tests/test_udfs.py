@@ -113,6 +113,8 @@ def test_a_range_equals_the_cell_by_cell_results(rows):
         ),
         (lambda: CLV_SEGMENT(column(1.0, 2.0), 11.0), "#NUM! tiers must be a whole number from 2 to 10 or a range of thresholds (got 11)"),
         (lambda: CLV_SEGMENT(column(1.0, 2.0), 3.0, column("A", "B")), "#N/A labels must hold 3 names, one per tier (got 2)"),
+        (lambda: CLV_SEGMENT(column(1.0, 2.0), column(100.0, "high")),
+         "#VALUE! tiers must be a number or a range of numbers (got 'high')"),
     ],
 )
 def test_bad_input_shows_a_short_message_with_the_excel_error_code(result, expected):

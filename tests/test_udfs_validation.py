@@ -110,6 +110,61 @@ def test_a_singular_information_matrix_shows_num_in_the_standard_error_column():
     assert typed_in.startswith("#VALUE! bgnbd_params must be the whole block the fit returns")
 
 
+GG_BLOCK = [["p", 6.0, 0.5, 5.0, 7.0, 1.0, 0.2, 0.1], ["q", 4.0, 0.4, 3.2, 4.8, 0.2, 1.0, 0.3],
+            ["gamma", 15.0, 2.0, 11.0, 19.0, 0.1, 0.3, 1.0]]
+
+
+def bgnbd_block_with(row, column, cell):
+    """A fitted BG/NBD block (standard errors and correlations) with one cell replaced."""
+    params = BGNBDParams(0.24, 4.4, 0.79, 2.4, log_likelihood=-10.0, covariance=np.diag([0.01, 0.3, 0.2, 0.5]))
+    block = results.params_block(params, ("r", "alpha", "a", "b"))
+    block[row][column] = cell
+    return block
+
+
+@pytest.mark.parametrize("cell, message", [
+    (None, "#VALUE! bgnbd_params std. error of alpha is blank"),
+    ("#N/A", "#N/A bgnbd_params std. error of alpha is an error value ('#N/A')"),
+    ("abc", "#VALUE! bgnbd_params std. error of alpha must be a number (got 'abc')"),
+    (float("inf"), "#NUM! bgnbd_params std. error of alpha must be a finite number (got inf)"),
+])
+def test_every_standard_error_cell_of_an_interval_must_be_a_number(cell, message):
+    assert CLV_PREDICT_INTERVAL(bgnbd_block_with(1, 2, cell), GG_BLOCK, 2.0, 30.0, 38.0, 30.0, 52.0).startswith(message)
+
+
+@pytest.mark.parametrize("cell, shown", [(True, "True"), (dt.datetime(2020, 1, 1), "2020-01-01 00:00:00")])
+def test_a_correlation_cell_that_is_no_number_is_refused_not_read_as_one(cell, shown):
+    message = CLV_PREDICT_INTERVAL(bgnbd_block_with(0, 6, cell), GG_BLOCK, 2.0, 30.0, 38.0, 30.0, 52.0)
+    assert message == f"#VALUE! bgnbd_params corr. r alpha must be a number (got {shown})"
+
+
+def test_total_is_true_or_false_and_text_is_refused():
+    customers = ([[2.0], [1.0]], [[30.0], [20.0]], [[38.0], [38.0]], [[40.0], [30.0]], 52.0)
+    block = bgnbd_block_with(0, 0, "r")
+    per_customer = CLV_PREDICT_INTERVAL(block, GG_BLOCK, *customers)
+    total = CLV_PREDICT_INTERVAL(block, GG_BLOCK, *customers, total=True)
+    assert len(per_customer) == 3 and len(total) == 2
+    assert total[1][0] == pytest.approx(per_customer[1][0] + per_customer[2][0], rel=1e-12)
+    assert CLV_PREDICT_INTERVAL(block, GG_BLOCK, *customers, total=1.0) == total
+    assert CLV_PREDICT_INTERVAL(block, GG_BLOCK, *customers, total=None) == per_customer
+    assert (CLV_PREDICT_INTERVAL(block, GG_BLOCK, *customers, total="FALSE")
+            == "#VALUE! total must be TRUE or FALSE (got 'FALSE')")
+
+
+def test_settings_are_named_as_the_user_typed_them():
+    ids, dates = [["a"], ["b"], ["a"]], [[dt.datetime(2024, 1, 1)], [dt.datetime(2024, 2, 1)], [dt.datetime(2024, 3, 1)]]
+    amounts = [[10.0], [20.0], [30.0]]
+    bgnbd = [["r", 0.24], ["alpha", 4.4], ["a", 0.79], ["b", 2.4]]
+    wrong_period = "#VALUE! period must be one of D, W, M, Y (got 'Q')"
+    assert CLV_HOLDOUT(ids, dates, amounts, "2024-01-31", "2024-03-31", "Q") == wrong_period
+    assert CLV_TRACKING(bgnbd, ids, dates, None, "Q") == wrong_period
+    assert CLV_PREDICT(bgnbd, GG_BLOCK, 1.0, 1.0, 2.0, 20.0, 52.0, 0.3, 0.0, "Q") == wrong_period
+    assert (CLV_HOLDOUT(ids, dates, amounts, None, "2024-03-31")
+            == "#VALUE! calibration_end is blank; enter a date (a date cell or yyyy-mm-dd)")
+    assert CLV_FREQ_FIT(bgnbd, [[1.0], [2.0]], [[30.0], [30.0]], "x") == "#VALUE! max_count must be a number (got 'x')"
+    assert CLV_PREDICT(bgnbd, GG_BLOCK, 1.0, 1.0, 2.0, 20.0, None) == "#VALUE! horizon is blank"
+
+
 def test_diagnostics_spill_labelled_tables(cdnow):
     c, bgnbd = cdnow["columns"], cdnow["bgnbd"]
     tracking = CLV_TRACKING(bgnbd, cdnow["log"][0], cdnow["log"][1], "1998-06-30")

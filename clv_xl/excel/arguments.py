@@ -14,14 +14,18 @@ from ..errors import CLVError, NumError
 from ..models import bgnbd as bgnbd_model
 from ..models import gamma_gamma as gamma_gamma_model
 from ..models import sbg as sbg_model
+from ..models.rfm import days_per_unit
 from .cells import (
+    _show,
+    cell_number,
     column_values,
     error_code,
+    flat_cells,
     input_error,
     is_blank,
-    number_column,
     parameter_block,
     single_cell,
+    to_date,
     to_grid,
 )
 
@@ -32,8 +36,9 @@ def tiers(tiers):
     cells = [cell for cell in grid.ravel() if not is_blank(cell)]
     if not cells:
         return 3
-    if any(isinstance(cell, bool) or not isinstance(cell, (int, float)) for cell in cells):
-        raise CLVError(f"tiers must be a number or a range of numbers (got {cells!r})")
+    other = next((cell for cell in cells if isinstance(cell, bool) or not isinstance(cell, (int, float))), None)
+    if other is not None:
+        raise CLVError(f"tiers must be a number or a range of numbers (got {_show(other)})")
     return cells[0] if grid.size == 1 else np.array(cells, dtype=float)
 
 
@@ -49,26 +54,53 @@ def labels(labels):
 
 
 def period(value, default="W"):
-    """A time-unit letter from a single cell (``default`` when blank)."""
+    """A time-unit letter from a single cell (``default`` when blank): D, W, M or Y."""
     cell = single_cell("period", value)
-    return default if cell is None else str(cell).strip().upper()
+    letter = default if cell is None else str(cell).strip().upper()
+    days_per_unit(letter, "period")  # refuses any other letter, naming the argument the user typed
+    return letter
 
 
 def single_number(name, value):
     """A setting that must be one number (not a range)."""
-    (number,) = number_column(name, [single_cell(name, value)])
-    return number
+    return cell_number(name, single_cell(name, value))
 
 
 def max_count(max_count):
     """The largest repeat-purchase count of a diagnostic table (default 7)."""
-    return single_number("max_count", 7.0 if single_cell("max_count", max_count) is None else max_count)
+    cell = single_cell("max_count", max_count)
+    return 7.0 if cell is None else cell_number("max_count", cell)
+
+
+def date(name, value, required=False):
+    """A date setting from a single cell (a date, a serial number or yyyy-mm-dd); ``None`` when blank.
+
+    A blank cell is refused when the date is ``required``.
+    """
+    cell = single_cell(name, value)
+    if cell is None and required:
+        raise CLVError(f"{name} is blank; enter a date (a date cell or yyyy-mm-dd)")
+    return None if cell is None else to_date(name, cell)
+
+
+def flag(name, value) -> bool:
+    """A TRUE/FALSE setting (blank: FALSE); a number counts as in Excel (0 is FALSE), text is refused."""
+    cell = single_cell(name, value)
+    if cell is not None and not isinstance(cell, (bool, int, float)):
+        raise CLVError(f"{name} must be TRUE or FALSE (got {_show(cell)})")
+    return bool(cell)
 
 
 def broadcast_column(value, like):
-    """A single cell repeated to the length of the column ``like``; a range as it is."""
-    grid = to_grid(value)
-    return [[grid[0, 0]]] * to_grid(like).size if grid.size == 1 else value
+    """A single cell repeated to the length of the column ``like``; a range as it is.
+
+    A long column is passed on without being read here: only a one-row
+    argument is looked at, and ``like`` is read once, on the fast path.
+    """
+    if isinstance(value, (list, tuple)) and len(value) > 1:
+        return value
+    cells = flat_cells(value)
+    return [[cells.values[0]]] * len(flat_cells(like).values) if len(cells.values) == 1 else value
 
 
 def check_no_gap(survivors):
@@ -92,12 +124,20 @@ def fitted_params(name, block, model, labels):
     if any(label not in rows or len(rows[label]) < width for label in labels):
         raise CLVError(f"{name} must be the whole block the fit returns ({width} columns with the standard "
                        "errors and correlations) for an interval")
-    cells = np.array([rows[label][2:width] for label in labels], dtype=object)
-    message = next((cell for cell in cells.ravel() if isinstance(cell, str)), None)
+    cells = {label: rows[label][2:width] for label in labels}
+    message = next((cell for row in cells.values() for cell in row if _is_fit_message(cell)), None)
     if message is not None:
         raise NumError(f"{name} has no standard errors: {message.split(' ', 1)[-1]}")
-    errors, correlations = cells[:, 0].astype(float), cells[:, 3:].astype(float)
+    errors = np.array([cell_number(f"{name} std. error of {label}", cells[label][0]) for label in labels])
+    correlations = np.array([[cell_number(f"{name} corr. {label} {other}", cell)
+                              for other, cell in zip(labels, cells[label][3:])] for label in labels])
     return model(**estimates, covariance=correlations * np.outer(errors, errors))
+
+
+def _is_fit_message(cell) -> bool:
+    """A fit's own coded message in its block (``"#NUM! the information matrix ..."``), not a bare error value."""
+    code = error_code(cell)
+    return code is not None and cell.strip() != code
 
 
 def bgnbd_params(params):

@@ -642,28 +642,26 @@ def summary_columns(**ranges) -> list:
         refused = [index for index in messages if not blank_everywhere[index]]
         if refused:
             row = min(refused)
-            raise _row_error(name, row + 1, columns[name].values[row])
+            raise cell_error(f"{name} row {row + 1}", columns[name].values[row])
     used = ~blank_everywhere
     return [floats if used.all() else floats[used] for floats, _ in converted.values()]
 
 
-def _row_error(name, row, cell) -> CLVError:
-    """The error for a cell of a number column (row ``row`` of ``name``) that is blank or no number."""
-    _, message = _number_or_message(f"{name} row {row}", cell)
+def cell_number(name, cell) -> float:
+    """One cell ``name`` as a finite float; a blank or any other cell is refused (:func:`cell_error`)."""
+    number, message = _number_or_message(name, cell)
+    if message is not None:
+        raise cell_error(name, cell)
+    return number
+
+
+def cell_error(name, cell) -> CLVError:
+    """The error for a cell ``name`` (e.g. "frequency row 3") that is blank or no usable number."""
+    _, message = _number_or_message(name, cell)
     if not message:
-        return CLVError(f"{name} row {row} is blank")
+        return CLVError(f"{name} is blank")
     code, text = message.split(" ", 1)
     return InputErrorValue(code, text)  # the code of the cell's own message (#VALUE!, #NUM!, #N/A, ...)
-
-
-def number_column(name, cells) -> np.ndarray:
-    """A short list of cells as floats; the first blank or non-number names its row."""
-    numbers = np.empty(len(cells))
-    for index, cell in enumerate(cells):
-        numbers[index], message = _number_or_message(name, cell)
-        if message is not None:
-            raise _row_error(name, index + 1, cell)
-    return numbers
 
 
 def parameter_block(name, value, labels) -> dict:
