@@ -7,10 +7,20 @@
 #                          equals the one in the official node_modules/pyodide/pyodide-lock.json
 #   wheels/                pure-Python wheels from PyPI (wheels.txt, sha256-pinned): xlwings, pytest,
 #                          hypothesis and their dependencies
-# Needs node/npm and a Python with pip (default: the project's .venv). Offline once fetched.
+# Needs Node.js 18 or later with npm (installed with apt-get, as root, when missing) and a Python
+# with pip (default: the project's .venv). Offline once fetched.
 set -euo pipefail
 cd "$(dirname "$0")"
+source ../system-packages.sh
 python="${PYTHON:-../../.venv/bin/python}"
+
+if ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+    install_system_packages "the Pyodide tests need Node.js 18 or later with npm" nodejs npm
+fi
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
+    echo "error: the Pyodide tests need Node.js 18 or later (got $(node --version)); see nodejs.org" >&2
+    exit 1
+fi
 
 npm ci --no-audit --no-fund --loglevel=error
 
