@@ -259,11 +259,13 @@ def write_customers(writer, book, customers):
     writer.write("O8", "Paste your customers over A:G (one row each, no gaps),", "hint")
     writer.write("O9", "then press Refresh customers.", "hint")
     writer.write(f"{layout.CUSTOMER_SUMMARY_COLUMN}{layout.TIER_TITLE_ROW}", "Summary by tier", "heading")
-    _write_summary(writer, layout.tier_summary(count))
+    _write_summary(writer, layout.tier_summary(count), layout.TIER_TITLE_ROW, layout.CUSTOMER_SUMMARY_COLUMN,
+                   "number")
     writer.write(f"{layout.CUSTOMER_SUMMARY_COLUMN}{layout.CHANNEL_TITLE_ROW}", "Summary by acquisition channel",
                  "heading")
     channels = list(dict.fromkeys(customers["channel"]))
-    _write_summary(writer, layout.channel_summary(count, channels))
+    _write_summary(writer, layout.channel_summary(count, channels), layout.CHANNEL_TITLE_ROW,
+                   layout.CUSTOMER_SUMMARY_COLUMN, "number")
     first, last = layout.tier_chart_rows()
     _insert_column_chart(book, sheet, layout.CUSTOMERS_SHEET, (first - 1, last - 1),
                          *_key_and_average_columns(layout.CUSTOMER_SUMMARY_COLUMN), "Average CLV by tier", "U2")
@@ -274,16 +276,22 @@ def _key_and_average_columns(key_column):
     return tuple(ord(layout.summary_column(key_column, statistic)) - ord("A") for statistic in ("key", "average"))
 
 
-def _write_summary(writer, cells):
+def _write_summary(writer, cells, title_row, key_column, mean_style):
+    """The cells of a summary (:func:`layout._summary_rows`), each styled by what it holds.
+
+    Headers and the error-count label get the output header style; keys and
+    counts none; totals and averages money; the last column ``mean_style``
+    (``"number"`` for CLV:CAC, ``"percent"`` for P(alive)).
+    """
+    styles = {"key": None, "count": None, "total": "money", "average": "money", "mean": mean_style}
     for address, content in cells.items():
-        writer.write(address, content, _summary_style(address, content))
-
-
-def _summary_style(address, content):
-    """Headers (text in the header row) get the output header style, numbers their format."""
-    if not str(content).startswith("=") and (address[0] not in "OM" or content in ("Tier", "Channel")):
-        return "output_header"
-    return {"Q": "money", "R": "money", "O": "money", "P": "money", "S": "number"}.get(address[0])
+        row = int(address[1:])
+        statistic = layout.SUMMARY_STATISTICS[ord(address[0]) - ord(key_column)]
+        if isinstance(content, layout.Text):
+            style = None if row > title_row + 1 else "output_header"
+        else:
+            style = None if row == title_row else styles[statistic]
+        writer.write(address, content, style)
 
 
 def _insert_column_chart(book, sheet, name, rows, label_col, value_col, title, anchor):
@@ -452,8 +460,8 @@ def write_prediction(writer, book, transactions):
     _write_prediction_checks(writer)
     writer.row(f"G{layout.RFM_ANCHOR_ROW}", list(layout.PREDICTION_HEADERS.values()), "output_header")
     writer.write(f"{layout.PREDICTION_SUMMARY_COLUMN}{layout.PREDICTION_TIER_TITLE_ROW}", "Summary by tier", "heading")
-    for address, content in layout.prediction_tier_summary(customers).items():
-        writer.write(address, content, _summary_style(address, content))
+    _write_summary(writer, layout.prediction_tier_summary(customers), layout.PREDICTION_TIER_TITLE_ROW,
+                   layout.PREDICTION_SUMMARY_COLUMN, "percent")
     first = layout.PREDICTION_TIER_TITLE_ROW + 2
     _insert_column_chart(book, sheet, layout.PREDICTION_SHEET, (first - 1, first + len(layout.TIER_LABELS) - 2),
                          *_key_and_average_columns(layout.PREDICTION_SUMMARY_COLUMN), "Average predicted CLV by tier",
