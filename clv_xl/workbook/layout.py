@@ -172,9 +172,9 @@ def channel_rows_range() -> str:
     return f"{CUSTOMER_SUMMARY_COLUMN}{first}:{last_column}{first + MAX_CHANNELS - 1}"
 
 
-def tier_chart_rows() -> tuple[int, int]:
-    """First and last sheet row of the tier summary's data (the chart source)."""
-    first = TIER_TITLE_ROW + 2
+def tier_chart_rows(title_row: int = TIER_TITLE_ROW) -> tuple[int, int]:
+    """First and last sheet row of the data of the tier summary titled in ``title_row`` (the chart source)."""
+    first = title_row + 2
     return first, first + len(TIER_LABELS) - 1
 
 

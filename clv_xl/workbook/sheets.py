@@ -462,8 +462,8 @@ def write_prediction(writer, book, transactions):
     writer.write(f"{layout.PREDICTION_SUMMARY_COLUMN}{layout.PREDICTION_TIER_TITLE_ROW}", "Summary by tier", "heading")
     _write_summary(writer, layout.prediction_tier_summary(customers), layout.PREDICTION_TIER_TITLE_ROW,
                    layout.PREDICTION_SUMMARY_COLUMN, "percent")
-    first = layout.PREDICTION_TIER_TITLE_ROW + 2
-    _insert_column_chart(book, sheet, layout.PREDICTION_SHEET, (first - 1, first + len(layout.TIER_LABELS) - 2),
+    first, last = layout.tier_chart_rows(layout.PREDICTION_TIER_TITLE_ROW)
+    _insert_column_chart(book, sheet, layout.PREDICTION_SHEET, (first - 1, last - 1),
                          *_key_and_average_columns(layout.PREDICTION_SUMMARY_COLUMN), "Average predicted CLV by tier",
                          "S10")
 
