@@ -50,9 +50,6 @@ CONF_SHEET_NAME = "xlwings.conf"
 #: Code name XlsxWriter gives the workbook once a VBA project is added.
 WORKBOOK_CODENAME = "ThisWorkbook"
 
-_SHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"
-_WORKBOOK_BASE = "0{00020819-0000-0000-C000-000000000046}"
-
 
 def crlf(text: str) -> str:
     """``text`` with every line end as CRLF, the form VBA stores."""
@@ -262,13 +259,6 @@ def macros_vba(macros: Mapping[str, str], module_name: str = "clv_macros") -> st
 # ---------------------------------------------------------------------------
 # vbaProject.bin
 # ---------------------------------------------------------------------------
-
-
-def _document_header(name: str, base: str) -> str:
-    return (f'Attribute VB_Name = "{name}"\r\nAttribute VB_Base = "{base}"\r\n'
-            "Attribute VB_GlobalNameSpace = False\r\nAttribute VB_Creatable = False\r\n"
-            "Attribute VB_PredeclaredId = True\r\nAttribute VB_Exposed = True\r\n"
-            "Attribute VB_TemplateDerived = False\r\nAttribute VB_Customizable = True\r\n")
 
 
 def _vba_name(source: str) -> str | None:
