@@ -36,8 +36,9 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, .
 
     Returns
     -------
-    codes : ndarray of int
-        Flat row index -> index into the distinct rows (first occurrence order).
+    codes : ndarray of intp
+        Flat row index -> index into the distinct rows (first occurrence order;
+        intp, which ``np.bincount`` takes, 32-bit on wasm32).
     distinct : tuple of ndarray
         The distinct values of each column, one entry per distinct row.
     """
@@ -45,7 +46,7 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, .
     if not repeats_in_sample(*flat):
         return np.arange(flat[0].size), tuple(flat)
     table = pd.DataFrame({str(number): column for number, column in enumerate(flat)})
-    codes = table.groupby(list(table.columns), sort=False).ngroup().to_numpy()
+    codes = table.groupby(list(table.columns), sort=False).ngroup().to_numpy().astype(np.intp, copy=False)
     first_row = np.empty(codes.max() + 1 if codes.size else 0, dtype=np.int64)
     first_row[codes[::-1]] = np.arange(codes.size)[::-1]  # the first occurrence wins
     return codes, tuple(column[first_row] for column in flat)
