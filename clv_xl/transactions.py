@@ -224,7 +224,7 @@ def orders_from_cells(rows, *, sheet: str = "Transactions", first_row: int = 2) 
         lines, or no lines. Nothing is returned then.
     """
     cells = [row[:3] for row in rows]
-    filled = [not all(_blank(value) for value in row) for row in cells]
+    filled = [not all(is_blank(value) for value in row) for row in cells]
     if not any(filled):
         raise FileFormatError(f"{sheet} has no order lines from row {first_row} on; paste customer, date and "
                               f"amount into columns A:C")
@@ -242,8 +242,8 @@ def orders_from_cells(rows, *, sheet: str = "Transactions", first_row: int = 2) 
                          "amount": np.array(amounts, dtype=float)})
 
 
-def _blank(value) -> bool:
-    """Whether a cell is empty (None, or text of spaces only)."""
+def is_blank(value) -> bool:
+    """Whether a cell is empty: ``None`` (a blank cell) or text of spaces only."""
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
@@ -254,7 +254,7 @@ def _is_number(value) -> bool:
 
 def _id_from_cell(value, cell: str) -> str:
     """A customer ID as text: Excel's number ``123.0`` is ``"123"``, text stays as typed (stripped)."""
-    if _blank(value):
+    if is_blank(value):
         raise FileFormatError(f"{cell}: the customer ID is blank; fill it in or delete the row")
     if isinstance(value, str):
         return value.strip()
@@ -266,7 +266,7 @@ def _id_from_cell(value, cell: str) -> str:
 
 def _date_from_cell(value, cell: str) -> pd.Timestamp:
     """A date cell's value (a datetime or an Excel serial number) as a timestamp."""
-    if _blank(value):
+    if is_blank(value):
         raise FileFormatError(f"{cell}: the date is blank; fill it in or delete the row")
     if isinstance(value, dt.date):
         return pd.Timestamp(value)
@@ -280,7 +280,7 @@ def _date_from_cell(value, cell: str) -> pd.Timestamp:
 
 def _amount_from_cell(value, cell: str) -> float:
     """An amount cell's value as a float."""
-    if _blank(value):
+    if is_blank(value):
         raise FileFormatError(f"{cell}: the amount is blank; fill it in (0 for none) or delete the row")
     if not _is_number(value):
         raise FileFormatError(f"{cell}: the amount {value!r} is text, not a number; retype it as a number "
@@ -305,7 +305,7 @@ def read_date(value, date_order: str = "auto", *, name: str = "as_of",
 
 def checked_date_order(value, setting: str = "date_order") -> str:
     """``value`` as one of :data:`DATE_ORDERS` (blank means ``auto``); ``setting`` is named in the error."""
-    order = "auto" if value is None or str(value).strip() == "" else str(value).strip().lower()
+    order = "auto" if is_blank(value) else str(value).strip().lower()
     if order not in DATE_ORDERS:
         raise CLVError(f"{setting} must be auto, day-month or month-day (got {value!r})")
     return order

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import CLVError, InputErrorValue, NumError, ShapeError
-from ..transactions import EXCEL_EPOCH, LAST_EXCEL_SERIAL
+from ..transactions import EXCEL_EPOCH, LAST_EXCEL_SERIAL, is_blank
 
 BLANK = ""
 
@@ -41,11 +41,6 @@ def to_grid(value) -> np.ndarray:
     grid = np.empty((1, 1), dtype=object)
     grid[0, 0] = value
     return grid
-
-
-def is_blank(value) -> bool:
-    """A blank cell (``None``) or an empty string."""
-    return value is None or (isinstance(value, str) and value.strip() == "")
 
 
 #: Excel's error values; xlwings hands them over as this text (``err_to_str``, set on every argument).

@@ -23,7 +23,14 @@ import pandas as pd
 
 from . import layout
 from ..errors import CLVError
-from ..transactions import checked_date_order, observed_customers, orders_from_cells, read_date, read_transactions
+from ..transactions import (
+    checked_date_order,
+    is_blank,
+    observed_customers,
+    orders_from_cells,
+    read_date,
+    read_transactions,
+)
 
 
 #: The Load CSV button's date order setting, as its messages name it.
@@ -56,7 +63,7 @@ def count_customers(ids) -> int:
     """Customers in the table: rows down column A until the first blank ID."""
     count = 0
     for value in ids:
-        if value is None or str(value).strip() == "":
+        if is_blank(value):
             break
         count += 1
     return count
@@ -170,7 +177,7 @@ def date_setting(value, cell: str, date_order: str = "auto"):
     CLVError
         Naming the cell, the value and the fix, when it is not a date.
     """
-    if value is None or str(value).strip() == "":
+    if is_blank(value):
         return None
     if isinstance(value, dt.date):
         return pd.Timestamp(value)
