@@ -264,12 +264,15 @@ def _id_from_cell(value, cell: str) -> str:
                           f"as Text and retype the ID")
 
 
-def _date_from_cell(value, cell: str) -> pd.Timestamp:
-    """A date cell's value (a datetime or an Excel serial number) as a timestamp."""
+def _date_from_cell(value, cell: str):
+    """A date cell's value, checked: a ``datetime``/``date`` as it is, an Excel serial number as a timestamp.
+
+    :func:`orders_from_cells` converts the whole column at once (``pd.to_datetime``).
+    """
     if is_blank(value):
         raise FileFormatError(f"{cell}: the date is blank; fill it in or delete the row")
     if isinstance(value, dt.date):
-        return pd.Timestamp(value)
+        return value
     if not _is_number(value):
         raise FileFormatError(f"{cell}: the date {value!r} is text, not an Excel date; retype it as a date "
                               f"or convert the column (Data > Text to Columns > Date)")
