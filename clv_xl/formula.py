@@ -463,9 +463,7 @@ def _block_tiers(sizes, count):
     """Tier (0 = top) of each block of equal values, blocks highest first; needs ``len(sizes) >= count``."""
     total = sizes.sum()
     biggest = int(np.argmax(sizes))
-    if count == 1:
-        return np.zeros(len(sizes), dtype=int)
-    if sizes[biggest] * count <= total:
+    if sizes[biggest] * count <= total:  # also every count of one tier: all middles are below the total
         middles = np.cumsum(sizes) - sizes / 2
         return np.minimum((middles * count / total).astype(int), count - 1)
     above, own, below = sizes[:biggest], sizes[biggest], sizes[biggest + 1:]
