@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,29 @@ def transaction_lists(size, seed):
     return column(log["customer_id"]), dates, column(log["amount"].round(2))
 
 
+SUMMARY = ("frequency", "recency", "T", "monetary")
+
+
+class Inputs(NamedTuple):
+    """The data of the run, built once: customers with continuous and with day-granular ages, order lines."""
+
+    customers: pd.DataFrame  # continuous ages: no two customers alike
+    columns: dict  # their frequency, recency, T, monetary as Excel passes them
+    daily: pd.DataFrame  # ages in whole days
+    daily_columns: dict  # their frequency, recency, T as Excel passes them
+    orders: tuple  # ids, dates, amounts as Excel passes them
+
+
+def build_inputs(size):
+    customers, daily = continuous_customers(size, seed=1), day_granular_customers(size, seed=2)
+    return Inputs(customers, excel_columns(customers), daily, excel_columns(daily), transaction_lists(size, seed=3))
+
+
+def excel_columns(table):
+    """The summary columns ``table`` has, as Excel passes them."""
+    return {name: column(table[name]) for name in SUMMARY if name in table}
+
+
 class Bench:
     """Collects table rows: function, seconds, coercion seconds, lifetimes seconds, note.
 
@@ -112,9 +136,9 @@ def numbers(*ranges):
     return lambda: [cells.numeric_grid("x", value) for value in ranges]
 
 
-def fit_rows(bench, size):
-    customers = continuous_customers(size, seed=1)
-    frequency, recency, age = (column(customers[name]) for name in ("frequency", "recency", "T"))
+def fit_rows(bench, inputs):
+    customers, size = inputs.customers, len(inputs.customers)
+    frequency, recency, age = (inputs.columns[name] for name in ("frequency", "recency", "T"))
     arrays = [customers[name].to_numpy() for name in ("frequency", "recency", "T")]
 
     def same_optimum(block, fitter):
@@ -132,11 +156,9 @@ def fit_rows(bench, size):
                           theirs=lambda: lifetimes.BetaGeoFitter().fit(*arrays), compare=same_optimum)
     bench.add("CLV_FIT_BGNBD again, unchanged inputs (cached)",
               lambda: udfs.CLV_FIT_BGNBD(frequency, recency, age), repeat=3)
-    daily = day_granular_customers(size, seed=2)
-    daily_columns = [column(daily[name]) for name in ("frequency", "recency", "T")]
-    bench.add(f"CLV_FIT_BGNBD, {size:,} day-granular customers", lambda: udfs.CLV_FIT_BGNBD(*daily_columns),
-              coercion=lambda: cells.summary_columns(frequency=daily_columns[0], recency=daily_columns[1],
-                                                     T=daily_columns[2]))
+    daily_columns = inputs.daily_columns
+    bench.add(f"CLV_FIT_BGNBD, {size:,} day-granular customers", lambda: udfs.CLV_FIT_BGNBD(*daily_columns.values()),
+              coercion=lambda: cells.summary_columns(**daily_columns))
     spenders = customers[customers["frequency"] > 0]
     spend_columns = column(spenders["frequency"]), column(spenders["monetary"])
 
@@ -152,12 +174,12 @@ def fit_rows(bench, size):
               coercion=lambda: cells.summary_columns(frequency=spend_columns[0], monetary=spend_columns[1]),
               theirs=lambda: lifetimes.GammaGammaFitter().fit(spenders["frequency"], spenders["monetary"]),
               compare=same_spend_optimum)
-    return customers, fit_block
+    return fit_block
 
 
-def per_customer_rows(bench, customers):
-    size = len(customers)
-    frequency, recency, age, monetary = (column(customers[n]) for n in ("frequency", "recency", "T", "monetary"))
+def per_customer_rows(bench, inputs):
+    customers, size = inputs.customers, len(inputs.customers)
+    frequency, recency, age, monetary = inputs.columns.values()
     arrays = [customers[name].to_numpy() for name in ("frequency", "recency", "T")]
     fitter = None
     if lifetimes is not None:
@@ -193,8 +215,9 @@ def per_customer_rows(bench, customers):
               coercion=numbers(horizons), repeat=3)
 
 
-def rfm_rows(bench, size):
-    ids, dates, amounts = transaction_lists(size, seed=3)
+def rfm_rows(bench, inputs):
+    ids, dates, amounts = inputs.orders
+    size = len(ids)
 
     def theirs():
         log = pd.DataFrame({"customer_id": flat(ids), "date": flat(dates), "amount": flat(amounts)})
@@ -247,7 +270,7 @@ def closed_form_rows(bench, rng, size):
     return value
 
 
-def one_bad_cell_rows(bench, value, customers):
+def one_bad_cell_rows(bench, value, inputs):
     middle = len(value) // 2
     text = [row[:] for row in value]
     text[middle] = ["n/a"]
@@ -259,7 +282,7 @@ def one_bad_cell_rows(bench, value, customers):
     bench.add(f"CLV_AVG, {rows}, one text cell", lambda: udfs.CLV_AVG(text, 6.0, 3.0), repeat=3)
     bench.add(f"CLV_AVG, {rows}, one refused value (lifespan -1)", lambda: udfs.CLV_AVG(value, 6.0, refused),
               repeat=3)
-    frequency, recency, age, monetary = (column(customers[n]) for n in ("frequency", "recency", "T", "monetary"))
+    frequency, recency, age, monetary = inputs.columns.values()
     bad_frequency = [row[:] for row in frequency]
     bad_frequency[len(frequency) // 2] = [-1.0]
     size = f"{len(frequency):,} customers"
@@ -269,10 +292,11 @@ def one_bad_cell_rows(bench, value, customers):
               lambda: udfs.CLV_PREDICT(BGNBD_BLOCK, GG_BLOCK, bad_frequency, recency, age, monetary, 52.0))
 
 
-def validation_rows(bench, customers, fit_block, size):
+def validation_rows(bench, inputs, fit_block):
     """The functions of the Validation sheet and the intervals, at 1,000,000 rows."""
     rng = np.random.default_rng(5)
-    frequency, recency, age, monetary = (column(customers[n]) for n in ("frequency", "recency", "T", "monetary"))
+    customers = inputs.customers
+    frequency, recency, age, monetary = inputs.columns.values()
     spenders = customers[customers["frequency"] > 0]
     spend_block = udfs.CLV_FIT_GG(column(spenders["frequency"]), column(spenders["monetary"]))
     holdout = rng.poisson(0.5, len(customers))
@@ -287,9 +311,9 @@ def validation_rows(bench, customers, fit_block, size):
     bench.add(f"CLV_CONDITIONAL_SPEND, {customers_label}",
               lambda: udfs.CLV_CONDITIONAL_SPEND(GG_BLOCK, frequency, monetary, holdout_purchases, holdout_spend),
               coercion=numbers(frequency, monetary, holdout_purchases, holdout_spend), repeat=3)
-    daily = day_granular_customers(len(customers), seed=2)
+    daily = inputs.daily
     daily_spend = np.where(daily["frequency"] > 0, rng.gamma(6.0, 5.0, len(daily)), 0.0)
-    daily_columns = [column(daily[n]) for n in ("frequency", "recency", "T")] + [column(daily_spend)]
+    daily_columns = [*inputs.daily_columns.values(), column(daily_spend)]
     bench.add(f"CLV_PREDICT_INTERVAL (52 weeks, per customer), {len(daily):,} day-granular customers",
               lambda: udfs.CLV_PREDICT_INTERVAL(fit_block, spend_block, *daily_columns, 52.0, 0.3, 0.1),
               coercion=numbers(*daily_columns))
@@ -298,8 +322,8 @@ def validation_rows(bench, customers, fit_block, size):
     bench.add(f"CLV_PREDICT_INTERVAL (52 weeks, per customer), {len(worst_columns[0]):,} continuous customers",
               lambda: udfs.CLV_PREDICT_INTERVAL(fit_block, spend_block, *worst_columns, 52.0, 0.3, 0.1),
               coercion=numbers(*worst_columns))
-    ids, dates, amounts = transaction_lists(size, seed=3)
-    lines = f"{size:,} order lines"
+    ids, dates, amounts = inputs.orders
+    lines = f"{len(ids):,} order lines"
     bench.add(f"CLV_HOLDOUT (weeks), {lines}",
               lambda: udfs.CLV_HOLDOUT(ids, dates, amounts, dt.datetime(2023, 6, 30), dt.datetime(2023, 12, 31)),
               coercion=lambda: (cells.id_column("customer_ids", ids), cells.date_column("dates", dates),
@@ -338,15 +362,16 @@ def main():
           "| speed-up | same answer? |")
     print("|---|---:|---:|---:|---:|---|")
     bench = Bench()
-    customers, fit_block = fit_rows(bench, args.size)
-    per_customer_rows(bench, customers)
-    rfm_rows(bench, args.size)
-    validation_rows(bench, customers, fit_block, args.size)
+    inputs = build_inputs(args.size)
+    fit_block = fit_rows(bench, inputs)
+    per_customer_rows(bench, inputs)
+    rfm_rows(bench, inputs)
+    validation_rows(bench, inputs, fit_block)
     # a whole Excel column when the run is at full size
     rows = EXCEL_ROWS if args.size >= 1_000_000 else args.size
     subscription_rows(bench, rows)
     value = closed_form_rows(bench, np.random.default_rng(4), rows)
-    one_bad_cell_rows(bench, value, customers)
+    one_bad_cell_rows(bench, value, inputs)
 
 
 if __name__ == "__main__":
