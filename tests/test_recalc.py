@@ -133,6 +133,26 @@ def test_exceptions_become_cell_text(workbook):
     assert done.udf_errors == [("CLV_AVG", "RuntimeError: no luck")]
 
 
+@pytest.mark.parametrize("by_column", [True, False])
+def test_a_failing_array_formula_is_reported_once(tmp_path, by_column):
+    def boom(values):
+        raise RuntimeError("no luck")
+
+    path = tmp_path / "failing.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Calc")
+    sheet.write_number("A1", 1)
+    sheet.write_dynamic_array_formula("B1:B3", "=CLV_BOOM(A1)")
+    sheet.write_formula("C1", "=CLV_BOOM(A1)")
+    sheet.write_formula("D1", "=A1+1")
+    book.close()
+    failing = [("Calc", "B1"), ("Calc", "C1")]
+    done = recalc.recalculate(path, {"CLV_BOOM": boom}, by_column=by_column)
+    assert [done[key] for key in failing] == ["RuntimeError: no luck"] * len(failing)
+    assert done.udf_errors == [("CLV_BOOM", "RuntimeError: no luck")] * len(failing)
+    assert done[("Calc", "D1")] == 2
+
+
 def test_arguments_arrive_as_xlwings_hands_them():
     import numpy as np
     import schedula as sh

@@ -5,10 +5,10 @@ is an array formula (``<f t="array" ref=...>``), and ``formulas`` evaluates it o
 the range ``ref`` that the file declares; ``ANCHORARRAY(C1)`` (the ``C1#`` spill
 reference, which XlsxWriter needs spelled ``ANCHORARRAY``) is that same range.
 ``formulas`` does not resize a spill: a larger result is cut to ``ref``, a smaller
-one is padded with ``#N/A`` (a 1x1 result is repeated).  Each array formula is
-therefore evaluated once more on its own and a result whose shape differs from its
-``ref`` is reported in :attr:`Recalculation.spill_mismatches` (``strict=True``
-raises instead).
+one is padded with ``#N/A`` (a 1x1 result is repeated).  The shape of each array
+formula's result is therefore recorded as the engine computes it, before it is cut,
+and a result whose shape differs from its ``ref`` is reported in
+:attr:`Recalculation.spill_mismatches` (``strict=True`` raises instead).
 
 Scale: ``formulas`` compiles every cell it loads (about 2.5 ms and 65 KB a formula).
 :func:`recalculate` therefore reads the cells from the package XML itself
@@ -20,7 +20,7 @@ only the other formulas, each range they read being one input node.
 
 from __future__ import annotations
 
-import logging
+import functools
 import os
 import re
 import tempfile
@@ -34,8 +34,6 @@ from .adapters import excel_adapter, plain_value, to_grid
 from .columns import Block, Box, cells_in, cells_read, evaluate_columns, filled_down_columns, gather
 from .package import CellKey, cells_of, copy_package, output_cells, read_package, relationships, sheet_parts
 from .writing import check_values_only_path, write_values, write_values_only
-
-LOG = logging.getLogger("clv_xl")
 
 _NODE = re.compile(r"^'\[(?P<book>[^\]]*)\](?P<sheet>.*)'!(?P<ref>[A-Z]+\d+(?::[A-Z]+\d+)?)$")
 
@@ -121,7 +119,8 @@ class _EngineLoader:
     (:func:`_write_formulas_only`); ``values`` and ``extents`` are those of the whole
     workbook (:func:`read_package`, plus the results computed outside the engine).
     Push every formula left to the engine (:meth:`push_formula`) first, then
-    :meth:`complete`.
+    :meth:`complete`; after the model is calculated, :attr:`shapes` holds the shape
+    of each array formula's result before the engine cut it to its range.
 
     ``ExcelModel.loads`` compiles every cell of the workbook (about 0.2 ms for a
     constant, 2.5 ms for a formula); here the formulas left to the engine are
@@ -143,20 +142,40 @@ class _EngineLoader:
         self.sheets = {sheet.upper(): sheet for sheet in book.sheetnames}
         self.references = model.references
         self.read: dict[str, list[Box]] = {}
+        self.shapes: dict[CellKey, tuple[int, int]] = {}
 
     def _sheet_context(self, sheet: str) -> tuple[Any, dict[str, Any]]:
         worksheet, context = self.model.add_sheet(self.book[sheet], self.context)
         return worksheet, {"external_links": self.model.external_links(context), **context}
 
-    def push_formula(self, sheet: str, cell: str) -> list[str]:
-        """Compile the formula in ``sheet!cell`` into the model; returns the nodes it reads."""
+    def push_formula(self, sheet: str, cell: str, array: bool = False) -> list[str]:
+        """Compile the formula in ``sheet!cell`` into the model; returns the nodes it reads.
+
+        Parameters
+        ----------
+        sheet, cell : str
+            The formula's cell (an array formula's anchor).
+        array : bool
+            Whether it is an array formula: its result's shape is then recorded in
+            :attr:`shapes` when the model is calculated.
+        """
         import schedula as sh
 
         worksheet, context = self._sheet_context(sheet)
         compiled = sh.await_result(self.model.compile_cell(
             worksheet[cell], context, self.references, self.model.formula_references(context)))
         added = self.model.add_cell(compiled, context, self.model.formula_ranges(context))
-        return list(added.inputs or ()) if added is not None else []
+        if added is None:
+            return []
+        if array:  # the output node's filters cut the result to the range: record its shape first
+            node = self.model.dsp.nodes[added.output]
+            node["filters"] = [functools.partial(self._record_shape, (sheet, cell)), *node["filters"]]
+        return list(added.inputs or ())
+
+    def _record_shape(self, key: CellKey, value: Any) -> Any:
+        """Record in :attr:`shapes` the shape of ``value``, the result of the array formula ``key``; returns it."""
+        self.shapes[key] = to_grid(value).shape
+        return value
 
     def _push_values(self, sheet: str, box: Box) -> None:
         """Add the cells of ``box`` as a constant node with their values (blank cells included)."""
@@ -320,7 +339,7 @@ def recalculate(
         book, context = model.add_book(str(engine_path))
         loader = _EngineLoader(model, book, context, values, engine_cells, extents)
         for sheet, cell in left:
-            loader.push_formula(sheet, cell)
+            loader.push_formula(sheet, cell, array=(sheet, cell) in arrays)
         loader.complete()
         read_by_columns = {cell for column in columns for cell in cells_read(column)} if inputs else set()
         unread = [f"{sheet}!{cell}" for sheet, cell in inputs or {}
@@ -348,7 +367,7 @@ def recalculate(
                     v = grid[r, c] if r < grid.shape[0] and c < grid.shape[1] else None
                     result[(sheet, key)] = plain_value(v)
         for (sheet, anchor), ref in arrays.items():
-            shape = _natural_shape(path.name, sheet, found[(sheet, anchor)], solution, solved)
+            shape = loader.shapes.get((sheet, anchor))
             refs = cells_of(ref)
             declared = (len(refs), len(refs[0]))
             if shape is not None and shape != declared:
@@ -403,23 +422,3 @@ def _nodes_in_cycles(dsp: Any, solution: Any) -> set[str]:
             if not feeds[other] or not fed_by[other]:
                 pending.append(other)
     return unsolved
-
-
-def _natural_shape(book: str, sheet: str, formula: str, solution: Any, solved: Mapping) -> tuple[int, int] | None:
-    """Shape of an array formula's result when nothing cuts it to its range."""
-    import formulas
-
-    try:
-        func = formulas.Parser().ast(formula, context={"sheet": sheet.upper(), "filename": book})[1].compile()
-        values = []
-        for name in func.inputs:
-            found = _NODE.match(name)
-            key = (found.group("sheet").upper(), found.group("ref")) if found else None
-            if key not in solved:
-                return None
-            values.append(solution[solved[key]])
-        grid = to_grid(func(*values))
-        return (int(grid.shape[0]), int(grid.shape[1]))
-    except Exception:  # noqa: BLE001 - any failure of the engine here only means "shape unknown"
-        LOG.debug("no natural shape for %s!%s", sheet, formula, exc_info=True)
-        return None
