@@ -411,3 +411,14 @@ def test_the_package_reader_reads_what_the_engine_reads(customers, workbook, tmp
     from clv_xl.udfs import FUNCTIONS
 
     assert recalc.recalculate(shared, FUNCTIONS) == recalc.recalculate(customers, FUNCTIONS)
+
+
+def test_sheet_names_with_xml_entities_are_read_as_excel_shows_them(tmp_path):
+    path = tmp_path / "names.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    names = ["R&D", "<Q1> \"plan\"", "Bob's", "&lt; is text"]  # a literal "&lt;": unescaped once, it stays text
+    for name in names:
+        book.add_worksheet(name).write_number("A1", 1)
+    book.close()
+    with zipfile.ZipFile(path) as package:
+        assert list(recalc.package.sheet_parts(package)) == names

@@ -60,9 +60,7 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     parts = {}
     for sheet in re.findall(r"<sheet\b[^>]*/>", workbook):
         attrs = dict(XML_ATTRIBUTE.findall(" " + sheet[len("<sheet"):]))
-        name = attrs["name"].replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">") \
-            .replace("&quot;", '"').replace("&apos;", "'")
-        parts[name] = targets[attrs["r:id"]]
+        parts[html.unescape(attrs["name"])] = targets[attrs["r:id"]]
     return parts
 
 
