@@ -98,8 +98,14 @@ def last_row(customers: int) -> int:
 
 def column_range(column: str, customers: int, absolute: bool = False) -> str:
     """``C2:C201`` for 200 customers; ``$C$2:$C$201`` when ``absolute``."""
+    return _column_cells(column, FIRST_ROW, customers, absolute)
+
+
+def _column_cells(column: str, first_row: int, count: int, absolute: bool = False) -> str:
+    """``count`` cells (at least one) of ``column`` from ``first_row``: ``C2:C201``, or ``$C$2:$C$201``."""
     dollar = "$" if absolute else ""
-    return f"{dollar}{column}{dollar}{FIRST_ROW}:{dollar}{column}{dollar}{last_row(customers)}"
+    last = first_row + max(count, 1) - 1
+    return f"{dollar}{column}{dollar}{first_row}:{dollar}{column}{dollar}{last}"
 
 
 def customer_output_formulas(customers: int) -> dict:
@@ -218,8 +224,7 @@ def fit_block_size(parameters: int) -> tuple[int, int]:
 
 def transaction_range(column: str, transactions: int) -> str:
     """``Transactions!$A$2:$A$4001`` for 4,000 order lines."""
-    last = TRANSACTIONS_FIRST_ROW + max(transactions, 1) - 1
-    return f"{TRANSACTIONS_SHEET}!${column}${TRANSACTIONS_FIRST_ROW}:${column}${last}"
+    return f"{TRANSACTIONS_SHEET}!" + _column_cells(column, TRANSACTIONS_FIRST_ROW, transactions, absolute=True)
 
 
 def transaction_lines(last_row: int) -> str:
@@ -235,8 +240,8 @@ def cohort_formula(transactions: int) -> str:
 
 
 def _customer_column(column: str, customers: int) -> str:
-    first = RFM_ANCHOR_ROW + 1
-    return f"{column}{first}:{column}{first + max(customers, 1) - 1}"
+    """A column of the Prediction sheet's customer table, below its header row."""
+    return _column_cells(column, RFM_ANCHOR_ROW + 1, customers)
 
 
 def prediction_formulas(transactions: int, customers: int) -> dict:
@@ -326,10 +331,9 @@ def all_customers_row(anchor: str) -> int:
     return row_of(anchor) + MAX_COUNT + 2
 
 
-def _holdout_column(column: str, customers: int, absolute: bool = True) -> str:
-    first = HOLDOUT_ANCHOR_ROW + 1
-    last = first + max(customers, 1) - 1
-    return f"${column}${first}:${column}${last}" if absolute else f"{column}{first}:{column}{last}"
+def _holdout_column(column: str, customers: int) -> str:
+    """A column of the Validation sheet's holdout table, below its header row (absolute)."""
+    return _column_cells(column, HOLDOUT_ANCHOR_ROW + 1, customers, absolute=True)
 
 
 def validation_formulas(transactions: int, customers: int, periods: int) -> dict:
@@ -365,6 +369,5 @@ def validation_formulas(transactions: int, customers: int, periods: int) -> dict
 
 
 def _block(anchor: str, rows: int, cols: int) -> str:
-    """``$D$4:$L$8``: the absolute range of a ``rows`` x ``cols`` block at ``anchor`` (columns A-Z)."""
-    column, row = anchor[0], int(anchor[1:])
-    return _absolute(f"{column}{row}:{chr(ord(column) + cols - 1)}{row + rows - 1}")
+    """``$D$4:$L$8``: the absolute range of a ``rows`` x ``cols`` block at ``anchor``."""
+    return _absolute(f"{anchor}:{offset(anchor, rows - 1, cols - 1)}")
