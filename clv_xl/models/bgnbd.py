@@ -28,7 +28,7 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma
 from clv_xl.errors import FitError, NumError
 from clv_xl.models import fitting
 from clv_xl.models.params import ModelParams
-from clv_xl.models.checks import broadcast, float_array, require
+from clv_xl.models.checks import broadcast, float_array, require, whole_counts
 from clv_xl.models.rows import distinct_rows, distinct_values
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
@@ -117,7 +117,7 @@ def validated_summary(frequency, recency, T):
     t_x = float_array("recency", recency)
     age = float_array("T", T)
     x, t_x, age = broadcast(frequency=x, recency=t_x, T=age)
-    require("frequency", x, (x >= 0) & (x == np.floor(x)), "a whole number >= 0")
+    whole_counts("frequency", x)
     require("recency", t_x, t_x >= 0, ">= 0")
     require("T", age, age >= t_x, ">= recency (the customer's age cannot be below the last purchase time)")
     return x, t_x, age

@@ -34,6 +34,11 @@ def require(name: str, array: np.ndarray, ok: np.ndarray, allowed: str) -> None:
         raise with_rows(NumError(f"{name} must be {allowed} (got {bad:g})"), ~ok)
 
 
+def whole_counts(name: str, array: np.ndarray) -> None:
+    """Refuse values of ``array`` that are not whole numbers >= 0 (counts, e.g. repeat purchases)."""
+    require(name, array, (array >= 0) & (array == np.floor(array)), "a whole number >= 0")
+
+
 def with_rows(error: CLVError, rows: np.ndarray) -> CLVError:
     """``error`` with its ``rows``: which of the checked values break the rule."""
     error.rows = np.asarray(rows, dtype=bool)

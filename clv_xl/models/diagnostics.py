@@ -24,7 +24,7 @@ from scipy.special import chdtrc
 from clv_xl.errors import CLVError, NumError
 from clv_xl.models import bgnbd as bgnbd_model
 from clv_xl.models import gamma_gamma as gamma_gamma_model
-from clv_xl.models.checks import at_most_periods, broadcast, float_array, require
+from clv_xl.models.checks import at_most_periods, broadcast, float_array, require, whole_counts
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.rfm import merge_same_day, Transactions, days_per_unit
@@ -143,7 +143,7 @@ def frequency_histogram(params: BGNBDParams, frequency, T, max_count: int = 7):
     x = float_array("frequency", frequency)
     age = float_array("T", T)
     x, age = (v.reshape(-1) for v in broadcast(frequency=x, T=age))
-    require("frequency", x, (x >= 0) & (x == np.floor(x)), "a whole number >= 0")
+    whole_counts("frequency", x)
     require("T", age, age >= 0, ">= 0")
     ages, per_age = np.unique(age, return_counts=True)
     probabilities = repeat_purchase_probabilities(params, ages, count) * per_age[:, None]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from clv_xl.errors import NumError, ShapeError
-from clv_xl.models.checks import float_array, require
+from clv_xl.models.checks import float_array, require, whole_counts
 from clv_xl.models.bgnbd import BGNBDParams
 from clv_xl.models.gamma_gamma import GammaGammaParams
 from clv_xl.models.rfm import days_per_unit, days_since_epoch
@@ -156,7 +156,7 @@ def simulate_mean_spend(frequency, params: GammaGammaParams, seed=None) -> np.nd
         Mean spend per repeat purchase, one per customer.
     """
     x = float_array("frequency", frequency).reshape(-1)
-    require("frequency", x, (x >= 0) & (x == np.floor(x)), "a whole number >= 0")
+    whole_counts("frequency", x)
     rng = np.random.default_rng(seed)
     spend_rate = rng.gamma(params.q, 1.0 / params.gamma, x.size)
     buyers = x > 0
