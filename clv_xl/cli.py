@@ -212,7 +212,7 @@ def recalculate_and_report(workbook, output, values_only=False) -> int:
     for (sheet, anchor), (declared, found) in values.spill_mismatches.items():
         print(f"WARNING {sheet}!{anchor}: the result is {found[0]}x{found[1]} but the file spills "
               f"{declared[0]}x{declared[1]} cells; resize it in Excel (or press the sheet's button)")
-    checks = report.find_checks(workbook, values, values.formulas)
+    checks = report.find_checks(values)
     print(report.format_checks(checks))
     return 1 if any(not check.passed for check in checks) else 0
 

@@ -141,7 +141,7 @@ def test_every_formula_evaluates_headless_to_its_stored_value(recalculated):
 
 
 def test_every_worked_example_check_holds(recalculated):
-    checks = report.find_checks(TEMPLATE, recalculated, recalculated.formulas)
+    checks = report.find_checks(recalculated)
     assert len(checks) >= 7
     assert [check.title for check in checks if not check.passed] == []
     stated = {check.stated for check in checks}

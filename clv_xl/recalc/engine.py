@@ -63,6 +63,8 @@ class Recalculation(dict):
     udf_errors: list[tuple[str, str]]
     #: ``{(sheet, cell): formula}`` of the cells evaluated
     formulas: dict[CellKey, str]
+    #: ``{sheet: {(row, column): value}}`` of every cell as the file holds it (with the ``inputs``)
+    cells: dict[str, dict[tuple[int, int], Any]]
 
 
 _EMPTY_SHARED_STRINGS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -309,7 +311,7 @@ def recalculate(
     result.spill_mismatches, result.udf_errors = {}, []
     with _registered(functions, result.udf_errors), tempfile.TemporaryDirectory(prefix="clv_recalc_") as folder:
         found, arrays, values, extents = read_package(path)
-        result.formulas = dict(found)
+        result.formulas, result.cells = dict(found), values
         sheets = {sheet.upper(): sheet for sheet in values}
         formula_at = {(sheet, *coordinate_to_tuple(cell)): (sheet, cell) for sheet, cell in found}
         for (sheet, cell), value in (inputs or {}).items():

@@ -35,27 +35,25 @@ def check_formula(result_cell: str, stated_cell: str, tolerance: float) -> str:
     return f'=IF(ABS({result_cell}-{stated_cell})<{tolerance:g},"OK","CHECK")'
 
 
-def find_checks(path, values: dict, formulas: dict) -> list[Check]:
-    """The checks of the workbook at ``path``, with ``values`` of its formula cells.
+def find_checks(recalculation) -> list[Check]:
+    """The checks of a recalculated workbook (a :class:`clv_xl.recalc.Recalculation`).
 
-    The workbook is read (for the titles and stated values) only if it has check cells.
+    Results are the recalculated values; titles and stated values the cells as
+    the file holds them (:attr:`~clv_xl.recalc.Recalculation.cells`).
     """
-    import openpyxl
+    from openpyxl.utils.cell import coordinate_to_tuple
 
-    found_checks = [(sheet, cell, found) for (sheet, cell), formula in formulas.items()
-                    if (found := CHECK_FORMULA.match(formula.replace(" ", "")))]
-    if not found_checks:
-        return []
-    book = openpyxl.load_workbook(path, data_only=True)
+    def value(sheet, ref):
+        ref = ref.replace("$", "")
+        return recalculation.get((sheet, ref), recalculation.cells[sheet].get(coordinate_to_tuple(ref)))
+
     checks = []
-    try:
-        for sheet, cell, found in found_checks:
-            row = int(re.sub(r"[A-Z$]", "", cell))
-            lookup = lambda ref: values.get((sheet, ref.replace("$", "")), book[sheet][ref.replace("$", "")].value)
-            checks.append(Check(sheet, str(book[sheet][f"A{row}"].value), lookup(found["result"]),
-                                lookup(found["stated"]), values.get((sheet, cell))))
-    finally:
-        book.close()
+    for (sheet, cell), formula in recalculation.formulas.items():
+        found = CHECK_FORMULA.match(formula.replace(" ", ""))
+        if found:
+            row = re.sub(r"[A-Z$]", "", cell)
+            checks.append(Check(sheet, str(value(sheet, f"A{row}")), value(sheet, found["result"]),
+                                value(sheet, found["stated"]), recalculation.get((sheet, cell))))
     return checks
 
 
