@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import layout
+
 CHECK_FORMULA = re.compile(
     r'^=IF\(ABS\((?P<result>\$?[A-Z]+\$?\d+)-(?P<stated>\$?[A-Z]+\$?\d+)\)<(?P<tolerance>[0-9.]+),"OK","CHECK"\)$'
 )
@@ -51,8 +53,7 @@ def find_checks(recalculation) -> list[Check]:
     for (sheet, cell), formula in recalculation.formulas.items():
         found = CHECK_FORMULA.match(formula.replace(" ", ""))
         if found:
-            row = re.sub(r"[A-Z$]", "", cell)
-            checks.append(Check(sheet, str(value(sheet, f"A{row}")), value(sheet, found["result"]),
+            checks.append(Check(sheet, str(value(sheet, f"A{layout.row_of(cell)}")), value(sheet, found["result"]),
                                 value(sheet, found["stated"]), recalculation.get((sheet, cell))))
     return checks
 
