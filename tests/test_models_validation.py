@@ -77,6 +77,27 @@ def test_customers_first_buying_after_calibration_end_are_left_out():
                                     observation_end="2025-02-01")
 
 
+@pytest.mark.parametrize("seed, unit", [(0, "D"), (1, "W"), (2, "M"), (3, "Y")])
+def test_split_is_the_summary_of_the_cut_log_and_the_distinct_holdout_days(seed, unit):
+    rng = np.random.default_rng(seed)
+    customer = rng.integers(0, 40, 400)  # c30-c39 first buy after calibration_end
+    day = np.where(customer < 30, rng.integers(0, 90, 400), rng.integers(31, 90, 400))
+    log = pd.DataFrame({"customer": [f"c{c}" for c in customer],
+                        "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D"),
+                        "amount": rng.gamma(2.0, 10.0, 400).round(2)})
+    calibration_end, observation_end = pd.Timestamp("2024-01-31"), pd.Timestamp("2024-03-01")
+    table = rfm.calibration_and_holdout(log["customer"], log["date"], log["amount"], calibration_end=calibration_end,
+                                        observation_end=observation_end, time_unit=unit)
+    summary = rfm.rfm_summary(log["customer"], log["date"], log["amount"], as_of=calibration_end, time_unit=unit)
+    pd.testing.assert_frame_equal(table[["frequency", "recency", "T", "monetary"]], summary, check_exact=True)
+    holdout = log[(log["date"] > calibration_end) & (log["date"] <= observation_end)]
+    for name, row in table.iterrows():
+        lines = holdout[holdout["customer"] == name]
+        days = lines["date"].nunique()
+        assert row["frequency_holdout"] == days
+        assert row["monetary_holdout"] == pytest.approx(lines["amount"].sum() / days if days else 0.0)
+
+
 # --- independent BG/NBD quantities by numerical integration over the mixing distributions ---
 
 

@@ -64,8 +64,7 @@ def tracking(params: BGNBDParams, customer_ids, dates, *, end=None, time_unit: s
     """
     unit_days = days_per_unit(time_unit)
     log = Transactions.build(customer_ids, dates, None, end)
-    day_key, _ = merge_same_day(log)
-    customer, day = day_key // log.span, day_key % log.span
+    customer, day, _ = merge_same_day(log)
     is_first = np.r_[True, customer[1:] != customer[:-1]]
     periods = int(np.ceil((log.as_of_day + 1) / unit_days))
     at_most_periods("the periods from the first date to the end", periods,

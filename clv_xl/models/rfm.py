@@ -75,30 +75,46 @@ def rfm_summary(
     """
     unit_days = days_per_unit(time_unit)
     log = Transactions.build(customer_ids, dates, amounts, as_of)
-    day_key, day_amount = merge_same_day(log)
-    width = log.span
-    customer = (day_key // width).astype(np.intp)  # np.bincount takes intp, 32-bit on wasm32 (Pyodide)
-    day = day_key % width
+    return _summarise(log.customers, *merge_same_day(log), log.as_of_day, unit_days)
+
+
+def _summarise(customers, customer, day, amount, as_of_day, unit_days) -> pd.DataFrame:
+    """The :func:`rfm_summary` rows of the customers with a purchase day.
+
+    Parameters
+    ----------
+    customers : ndarray
+        The distinct customer ids, sorted.
+    customer, day, amount : ndarray
+        Purchase days as :func:`merge_same_day` returns them (sorted by
+        customer, then day), or a subset of them keeping that order.
+    as_of_day : int
+        End of the observation, in the days of ``day``.
+    unit_days : float
+        Days per time unit of ``recency`` and ``T``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`rfm_summary`, one row per customer in ``customer``.
+    """
     is_first = np.r_[True, customer[1:] != customer[:-1]]
     is_last = np.r_[is_first[1:], True]
-    n_customers = len(log.customers)
-    repeat_days = np.bincount(customer, minlength=n_customers) - 1
-    repeat_spend = np.bincount(
-        customer, weights=np.where(is_first, 0.0, day_amount), minlength=n_customers
-    )
+    row = np.cumsum(is_first) - 1  # the customer's row in the summary
+    repeat_days = np.bincount(row) - 1
+    repeat_spend = np.bincount(row, weights=np.where(is_first, 0.0, amount))
     first_day = day[is_first]
-    summary = pd.DataFrame(
+    return pd.DataFrame(
         {
             "frequency": repeat_days,
             "recency": (day[is_last] - first_day) / unit_days,
-            "T": (log.as_of_day - first_day) / unit_days,
+            "T": (as_of_day - first_day) / unit_days,
             "monetary": np.divide(
-                repeat_spend, repeat_days, out=np.zeros(n_customers), where=repeat_days > 0
+                repeat_spend, repeat_days, out=np.zeros(len(first_day)), where=repeat_days > 0
             ),
         },
-        index=pd.Index(log.customers, name="customer_id"),
+        index=pd.Index(customers[customer[is_first]], name="customer_id"),
     )
-    return summary
 
 
 def calibration_and_holdout(
@@ -153,19 +169,25 @@ def calibration_and_holdout(
         raise CLVError(
             f"observation_end must be after calibration_end (got {observation_end} and {calibration_end})"
         )
-    calibration = rfm_summary(customer_ids, dates, amounts, as_of=calibration_end, time_unit=time_unit)
     log = Transactions.build(customer_ids, dates, amounts, observation_end)
-    day_key, day_amount = merge_same_day(log)
-    holdout = day_key % log.span + log.first_day > calibration_day
-    customer = log.customers[day_key[holdout] // log.span]
-    counts = pd.Series(1.0, index=customer).groupby(level=0).sum()
-    spend = pd.Series(day_amount[holdout], index=customer).groupby(level=0).sum()
-    frequency_holdout = counts.reindex(calibration.index, fill_value=0.0)
-    spend = spend.reindex(calibration.index, fill_value=0.0)
+    customer, day, amount = merge_same_day(log)
+    calibration_end_day = calibration_day - log.first_day  # in the days of the log
+    in_calibration = day <= calibration_end_day
+    if not in_calibration.any():
+        raise CLVError(f"no purchase is on or before as_of (got as_of {calibration_end}); use a later as_of")
+    calibration_customer = customer[in_calibration]
+    calibration = _summarise(log.customers, calibration_customer, day[in_calibration],
+                             amount[in_calibration], calibration_end_day, unit_days)
+    n_customers = len(log.customers)
+    known = np.flatnonzero(np.bincount(calibration_customer, minlength=n_customers))  # codes of its rows
+    holdout_customer = customer[~in_calibration]
+    frequency_holdout = np.bincount(holdout_customer, minlength=n_customers)[known].astype(float)
+    # pandas sums with compensation (np.bincount's plain sum can differ in the last bits)
+    spend = pd.Series(amount[~in_calibration]).groupby(holdout_customer).sum().reindex(known, fill_value=0.0)
     return calibration.assign(
-        frequency_holdout=frequency_holdout.to_numpy(),
-        monetary_holdout=np.divide(spend.to_numpy(), frequency_holdout.to_numpy(),
-                                   out=np.zeros(len(spend)), where=frequency_holdout.to_numpy() > 0),
+        frequency_holdout=frequency_holdout,
+        monetary_holdout=np.divide(spend.to_numpy(), frequency_holdout, out=np.zeros(len(known)),
+                                   where=frequency_holdout > 0),
         duration_holdout=(observation_day - calibration_day) / unit_days,
     )
 
@@ -302,12 +324,30 @@ def days_since_epoch(name: str, dates) -> np.ndarray:
     return parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
-def merge_same_day(log: Transactions) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (customer, day) keys, sorted, with the summed amount of each."""
+def merge_same_day(log: Transactions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each customer's distinct purchase days, with the summed amount of each.
+
+    Parameters
+    ----------
+    log : Transactions
+        The transaction lines.
+
+    Returns
+    -------
+    customer : ndarray of intp
+        Code of the customer of each purchase day (ascending).
+    day : ndarray of int64
+        The purchase day, in days since ``log.first_day`` (ascending within a customer).
+    amount : ndarray of float
+        Sum of the day's amounts (0 when ``log`` has none).
+    """
     key = log.codes * log.span + log.days
     day_key, line_to_day = np.unique(key, return_inverse=True)
     amounts = log.amounts if log.amounts is not None else np.zeros(len(key))
-    return day_key, np.bincount(line_to_day, weights=amounts, minlength=len(day_key))
+    customer, day = np.divmod(day_key, log.span)
+    # np.bincount takes intp, 32-bit on wasm32 (Pyodide)
+    return (customer.astype(np.intp, copy=False), day,
+            np.bincount(line_to_day, weights=amounts, minlength=len(day_key)))
 
 
 def _calendar_period(day_numbers: np.ndarray, period: str) -> np.ndarray:
